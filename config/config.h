@@ -41,8 +41,8 @@ struct ListenerConfig {
 };
 
 struct RewriteConfig {
-  Template client_id;  // default "${client_id}"
-  Template username;   // default "${device_id}"
+  Template client_id = Template::variable("client_id");
+  Template username = Template::variable("device_id");
   Template password;   // default "": the forwarded CONNECT carries no password
 };
 
@@ -100,12 +100,16 @@ struct ConfigError {
   int line = 0;                   // 1-based; 0 when unknown
   std::string key;                // dotted path, e.g. "listeners[1].tls.cert"
   std::string message;
-  std::string to_string() const;  // "file:line: key: message"
+  // "file:line: key: message"; ":line" is left out when 0 and "key: " when empty.
+  std::string to_string() const;
 };
 
 struct LoadResult {
   std::optional<Config> config;   // set only when errors is empty
   std::vector<ConfigError> errors;
+  // Settings that are valid but have no effect (e.g. tls.client_ca on a token listener);
+  // worth printing, never fatal.
+  std::vector<ConfigError> warnings;
 };
 
 // load_config_file reads and validates |path|. Referenced files (TLS) must exist.

@@ -22,6 +22,13 @@ class Template {
   // variable, or a variable not in the list above. "$$" is a literal "$".
   static std::optional<Template> parse(std::string_view text, std::string* out_error);
 
+  // variable: a template that expands to the single variable |name|, which must be one of
+  // the names above (used for built-in defaults such as "${client_id}").
+  static Template variable(std::string_view name);
+
+  // is_valid_variable: whether |name| (without "${" "}") may appear in a template.
+  static bool is_valid_variable(std::string_view name);
+
   std::string expand(const TemplateLookup& lookup) const;
   bool empty() const { return segments_.empty(); }
   const std::string& source() const { return source_; }

@@ -1,0 +1,48 @@
+// config/values.h: parsers for the scalar forms used in the config file (durations, sizes,
+// host:port, Redis URLs). Pure code without yaml-cpp, so the CLI tools can accept the same
+// forms on their command lines. Each returns nullopt with *out_error set on bad input;
+// error messages never repeat a password.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace config {
+
+// parse_duration: "500ms", "10s", "5m", "1h", or a bare integer meaning seconds. Accepts
+// 0; callers that need a positive timeout check for it. At most 24h.
+std::optional<Duration> parse_duration(std::string_view text, std::string* out_error);
+
+// parse_size: a plain integer number of bytes, or one with a 1024-based suffix:
+// k, K, KiB (x1024) or m, M, MiB (x1048576). The result must fit 64 bits.
+std::optional<uint64_t> parse_size(std::string_view text, std::string* out_error);
+
+// parse_uint: decimal digits only, no sign, no suffix.
+std::optional<uint64_t> parse_uint(std::string_view text, std::string* out_error);
+
+enum class HostKind {
+  kAddressOrName,   // something to connect to: an IP address or a DNS name
+  kAddressOnly,     // something to bind: a literal IPv4 or IPv6 address
+};
+
+// parse_host_port: "host:port" or "[v6]:port"; port 1..65535. The brackets are not kept in
+// HostPort::host.
+std::optional<HostPort> parse_host_port(std::string_view text, HostKind kind,
+                                        std::string* out_error);
+
+struct RedisUrl {
+  HostPort address;
+  int database = 0;
+  std::string username;
+  std::string password;
+};
+
+// parse_redis_url: redis://[[user]:password@]host[:port][/db], default port 6379, db 0.
+// User and password may be percent-encoded. Only the redis:// scheme is accepted.
+std::optional<RedisUrl> parse_redis_url(std::string_view url, std::string* out_error);
+
+}  // namespace config
