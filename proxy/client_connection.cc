@@ -1,0 +1,521 @@
+#include "proxy/client_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "proxy/connect_rewrite.h"
+#include "proxy/peer_address.h"
+#include "proxy/secret_check.h"
+#include "proxy/worker_services.h"
+
+namespace proxy {
+namespace {
+
+// A side whose peer has this much queued and unsent makes us stop reading the other side;
+// reading resumes below kLowWater. Bounds the memory one connection can hold.
+constexpr size_t kHighWater = 256 * 1024;
+constexpr size_t kLowWater = 64 * 1024;
+// What a device may pipeline after CONNECT before the backend is connected.
+constexpr size_t kMaxPipelined = 64 * 1024;
+// How long a refusal or a close may take to flush before the sockets are dropped.
+constexpr uint64_t kLingerMs = 2000;
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+ClientConnection* owner_of(const uv_handle_t* handle) {
+  return static_cast<ClientConnection*>(handle->data);
+}
+
+}  // namespace
+
+std::string_view state_name(ClientConnection::State state) {
+  switch (state) {
+    case ClientConnection::State::kHandshaking: return "handshaking";
+    case ClientConnection::State::kReadingConnect: return "reading_connect";
+    case ClientConnection::State::kLookingUp: return "looking_up";
+    case ClientConnection::State::kVerifyingSecret: return "verifying_secret";
+    case ClientConnection::State::kConnectingBackend: return "connecting_backend";
+    case ClientConnection::State::kRelaying: return "relaying";
+    case ClientConnection::State::kRefusing: return "refusing";
+    case ClientConnection::State::kClosed: return "closed";
+  }
+  return "unknown";
+}
+
+ClientConnection::ClientConnection(WorkerServices& services, const ListenerRuntime& listener,
+                                   TcpHandle client)
+    : services_(services),
+      listener_(listener),
+      client_(std::move(client)),
+      framer_(services.config().limits.max_connect_packet),
+      accepted_at_(std::chrono::steady_clock::now()) {
+  client_.get()->data = this;
+  peer_ = peer_address_of(client_.get());
+  ++open_connection_count();
+}
+
+ClientConnection::~ClientConnection() {
+  if (lookup_ticket_ != auth::RedisStore::kNoTicket) services_.store().cancel(lookup_ticket_);
+  if (secret_check_) secret_check_->owner = nullptr;
+  --open_connection_count();
+  // client_, backend_ and deadline_ close themselves; their callbacks see data == nullptr.
+}
+
+void ClientConnection::start() {
+  tls_ = std::make_unique<TlsSession>(*listener_.tls, &peer_cert_);
+  uv_timer_t* timer = deadline_.allocate(this);
+  uv_timer_init(services_.loop(), timer);
+  if (!tls_->valid()) {
+    close("tls_session_alloc_failed");
+    return;
+  }
+  uv_timer_start(timer, &ClientConnection::on_deadline,
+                 services_.config().limits.connect_timeout.count(), 0);
+  uv_tcp_nodelay(client_.get(), 1);
+  uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
+  client_reading_ = true;
+}
+
+// ---- dispatchers -------------------------------------------------------------------------
+
+void ClientConnection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  std::span<uint8_t> space = owner_of(handle)->services_.read_buffer();
+  *buf = uv_buf_init(reinterpret_cast<char*>(space.data()), static_cast<unsigned>(space.size()));
+}
+
+void ClientConnection::on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(stream));
+  if (self == nullptr || nread == 0) return;
+  if (nread < 0) {
+    self->close(nread == UV_EOF ? "client_closed" : "client_read_error");
+    return;
+  }
+  self->bytes_from_client_ += static_cast<uint64_t>(nread);
+  self->process_client_ciphertext(
+      {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
+}
+
+void ClientConnection::process_client_ciphertext(std::span<const uint8_t> ciphertext) {
+  tls_->feed(ciphertext);
+  if (state_ == State::kHandshaking) {
+    handle_handshake();
+    if (state_ == State::kHandshaking || state_ == State::kClosed) return;
+  }
+  drain_plaintext();
+}
+
+void ClientConnection::drain_plaintext() {
+  std::span<uint8_t> scratch = services_.plaintext_buffer();
+  while (state_ != State::kClosed && state_ != State::kRefusing) {
+    size_t got = 0;
+    TlsSession::Status status = tls_->read(scratch, &got);
+    if (status == TlsSession::Status::kOk) {
+      handle_plaintext(scratch.first(got));
+      continue;
+    }
+    if (status == TlsSession::Status::kClosed) close("client_closed");
+    else if (status == TlsSession::Status::kError) close("tls_error");
+    break;
+  }
+  if (state_ != State::kClosed) flush_to_client();  // TLS may owe the peer a record (e.g. tickets)
+}
+
+void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(stream));
+  if (self == nullptr || nread == 0) return;
+  if (nread < 0) {
+    self->close(nread == UV_EOF ? "backend_closed" : "backend_read_error");
+    return;
+  }
+  std::span<const uint8_t> bytes{reinterpret_cast<const uint8_t*>(buf->base),
+                                 static_cast<size_t>(nread)};
+  if (!self->tls_->write(bytes)) {
+    self->close("tls_write_error");
+    return;
+  }
+  self->bytes_to_client_ += bytes.size();
+  if (self->flush_to_client()) self->update_backpressure();
+}
+
+bool ClientConnection::flush_to_client() {
+  std::span<uint8_t> scratch = services_.ciphertext_buffer();
+  while (tls_->pending_output() > 0) {
+    size_t n = tls_->take_output(scratch);
+    if (n == 0) break;
+    if (write_copy(client_.stream(), scratch.first(n), &ClientConnection::on_client_write_done) != 0) {
+      close("client_write_error");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ClientConnection::send_to_backend(std::span<const uint8_t> bytes) {
+  if (write_copy(backend_.stream(), bytes, &ClientConnection::on_backend_write_done) != 0) {
+    close("backend_write_error");
+    return false;
+  }
+  return true;
+}
+
+void ClientConnection::on_client_write_done(uv_write_t* request, int status) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(request->handle));
+  if (self == nullptr) return;
+  if (status < 0) {
+    self->close("client_write_error");
+    return;
+  }
+  self->update_backpressure();
+}
+
+void ClientConnection::on_backend_write_done(uv_write_t* request, int status) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(request->handle));
+  if (self == nullptr) return;
+  if (status < 0) {
+    self->close("backend_write_error");
+    return;
+  }
+  self->update_backpressure();
+}
+
+void ClientConnection::update_backpressure() {
+  if (state_ != State::kRelaying) return;
+  size_t to_backend = uv_stream_get_write_queue_size(backend_.stream());
+  size_t to_client = uv_stream_get_write_queue_size(client_.stream());
+  if (client_reading_ && to_backend > kHighWater) {
+    uv_read_stop(client_.stream());
+    client_reading_ = false;
+  } else if (!client_reading_ && to_backend < kLowWater) {
+    uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
+    client_reading_ = true;
+  }
+  if (backend_reading_ && to_client > kHighWater) {
+    uv_read_stop(backend_.stream());
+    backend_reading_ = false;
+  } else if (!backend_reading_ && to_client < kLowWater) {
+    uv_read_start(backend_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_backend_read);
+    backend_reading_ = true;
+  }
+}
+
+void ClientConnection::on_deadline(uv_timer_t* timer) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(timer));
+  if (self == nullptr) return;
+  switch (self->state_) {
+    case State::kHandshaking:
+    case State::kReadingConnect:
+      self->close("connect_timeout");
+      break;
+    case State::kConnectingBackend:
+      spdlog::warn("backend {}: connect timed out", self->backend_name_);
+      self->backend_.reset();
+      self->try_backend(self->backend_attempt_ + 1);
+      break;
+    case State::kRefusing:
+    case State::kClosed:
+      self->finish_close();
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- per-state handlers ------------------------------------------------------------------
+
+void ClientConnection::handle_handshake() {
+  switch (tls_->handshake()) {
+    case TlsSession::Status::kOk:
+      state_ = State::kReadingConnect;
+      if (listener_.tls->cert_identity() == config::CertIdentity::kCommonName) {
+        peer_cert_.cert_id = peer_cert_.cn;  // PKIs that re-issue certificates keep the CN
+      }
+      flush_to_client();
+      break;
+    case TlsSession::Status::kWantRead:
+      flush_to_client();
+      break;
+    case TlsSession::Status::kClosed:
+      close("tls_closed_in_handshake");
+      break;
+    case TlsSession::Status::kError:
+      flush_to_client();  // the alert tells the client why
+      spdlog::info("tls handshake failed listener={} peer={} reason={}", listener_.config->name,
+                   peer_, tls_->error_reason());
+      close("tls_handshake_failed");
+      break;
+  }
+}
+
+void ClientConnection::handle_plaintext(std::span<const uint8_t> plaintext) {
+  switch (state_) {
+    case State::kReadingConnect: {
+      size_t consumed = 0;
+      mqttparse::FrameStatus status = framer_.feed(plaintext, &consumed);
+      if (status == mqttparse::FrameStatus::kNeedMore) return;
+      if (status != mqttparse::FrameStatus::kPacket) {
+        close(status == mqttparse::FrameStatus::kTooLarge ? "connect_too_large" : "malformed_header");
+        return;
+      }
+      handle_connect_packet(framer_.packet());
+      if (state_ == State::kClosed || state_ == State::kRefusing) return;
+      handle_plaintext(plaintext.subspan(consumed));
+      return;
+    }
+    case State::kLookingUp:
+    case State::kVerifyingSecret:
+    case State::kConnectingBackend:
+      if (plaintext.empty()) return;
+      pending_to_backend_.insert(pending_to_backend_.end(), plaintext.begin(), plaintext.end());
+      if (pending_to_backend_.size() > kMaxPipelined && client_reading_) {
+        uv_read_stop(client_.stream());
+        client_reading_ = false;
+      }
+      return;
+    case State::kRelaying:
+      if (!plaintext.empty() && send_to_backend(plaintext)) update_backpressure();
+      return;
+    default:
+      return;
+  }
+}
+
+void ClientConnection::handle_connect_packet(std::span<const uint8_t> packet) {
+  uv_timer_stop(deadline_.get());
+  connect_.emplace();
+  switch (mqttparse::decode_connect(packet, &*connect_)) {
+    case mqttparse::ConnectStatus::kOk:
+      break;
+    case mqttparse::ConnectStatus::kUnsupportedProtocolLevel:
+      // The client's level is unknown: answer in the 3.1.1 format, as the 3.1.1 spec asks.
+      connect_->version = mqttparse::ProtocolVersion::kV311;
+      refuse(auth::Reason::kUnsupportedProtocol);
+      return;
+    case mqttparse::ConnectStatus::kNotConnect:
+      close("first_packet_not_connect");
+      return;
+    case mqttparse::ConnectStatus::kMalformed:
+      close("malformed_connect");
+      return;
+  }
+  device_id_ = connect_->client_id;
+
+  auth::ConnectFacts facts = connect_facts();
+  auth::Reason early = auth::precheck(facts);
+  if (early != auth::Reason::kAccepted) {
+    refuse(early);
+    return;
+  }
+  state_ = State::kLookingUp;
+  const std::string* cert_id = listener_.tls->requires_client_cert() ? &peer_cert_.cert_id : nullptr;
+  lookup_ticket_ = services_.store().lookup(
+      device_id_, cert_id, [this](auth::LookupResult&& result) { on_lookup(std::move(result)); });
+}
+
+auth::ConnectFacts ClientConnection::connect_facts() const {
+  auth::ConnectFacts facts;
+  facts.listener_auth = listener_.config->auth;
+  facts.version = connect_->version;
+  facts.client_id = connect_->client_id;
+  if (connect_->username) facts.username = std::string_view(*connect_->username);
+  facts.has_password = connect_->password.has_value();
+  facts.has_authentication_method = connect_->has_authentication_method;
+  facts.peer_cert = listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr;
+  return facts;
+}
+
+void ClientConnection::on_lookup(auth::LookupResult&& result) {
+  lookup_ticket_ = auth::RedisStore::kNoTicket;
+  if (result.status != auth::LookupStatus::kOk) {
+    refuse(auth::Reason::kStoreUnavailable);
+    return;
+  }
+  device_ = std::move(result.device);
+  auth::CertRecord* cert = result.cert ? &*result.cert : nullptr;
+  auth::Decision decision = auth::decide(connect_facts(), device_, cert, unix_now());
+  switch (decision.verdict) {
+    case auth::Verdict::kRefuse:
+      refuse(decision.reason);
+      return;
+    case auth::Verdict::kAccept:
+      connect_backend();
+      return;
+    case auth::Verdict::kVerifySecret:
+      break;
+  }
+  state_ = State::kVerifyingSecret;
+  std::string_view stored = device_.secret();
+  std::span<const uint8_t> password(*connect_->password);
+  bool plaintext_allowed = services_.config().auth.plaintext_secrets;
+  if (auth::secret_is_slow(stored)) {
+    secret_check_ = SecretCheck::start(services_.loop(), this, stored, password, plaintext_allowed);
+    return;
+  }
+  on_secret_verified(auth::verify_secret(stored, password, plaintext_allowed));
+}
+
+void ClientConnection::on_secret_verified(auth::VerifyResult result) {
+  secret_check_ = nullptr;
+  switch (result) {
+    case auth::VerifyResult::kMatch:
+      connect_backend();
+      return;
+    case auth::VerifyResult::kMismatch:
+      refuse(auth::Reason::kBadSecret);
+      return;
+    case auth::VerifyResult::kUnsupportedFormat:
+      spdlog::error("device {}: stored secret has an unsupported format", device_id_);
+      refuse(auth::Reason::kUnsupportedSecret);
+      return;
+  }
+}
+
+void ClientConnection::connect_backend() {
+  state_ = State::kConnectingBackend;
+  backend_first_ = services_.backends().first_choice();
+  try_backend(0);
+}
+
+void ClientConnection::try_backend(size_t attempt) {
+  BackendPool& pool = services_.backends();
+  if (attempt >= pool.size()) {
+    refuse(auth::Reason::kBackendUnavailable);
+    return;
+  }
+  backend_attempt_ = attempt;
+  const BackendServer& server = pool.server(backend_first_ + attempt);
+  backend_name_ = server.name;
+  uv_tcp_t* tcp = backend_.allocate(this);
+  uv_tcp_init(services_.loop(), tcp);
+  connect_request_.data = nullptr;
+  int rc = uv_tcp_connect(&connect_request_, tcp, reinterpret_cast<const sockaddr*>(&server.address),
+                          &ClientConnection::on_backend_connected);
+  if (rc != 0) {
+    spdlog::warn("backend {}: connect failed: {}", server.name, uv_strerror(rc));
+    backend_.reset();
+    try_backend(attempt + 1);
+    return;
+  }
+  uv_timer_start(deadline_.get(), &ClientConnection::on_deadline,
+                 services_.config().backend.connect_timeout.count(), 0);
+}
+
+void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
+  ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(request->handle));
+  if (self == nullptr || self->state_ != State::kConnectingBackend) return;
+  uv_timer_stop(self->deadline_.get());
+  if (status < 0) {
+    spdlog::warn("backend {}: connect failed: {}", self->backend_name_, uv_strerror(status));
+    self->backend_.reset();
+    self->try_backend(self->backend_attempt_ + 1);
+    return;
+  }
+  self->on_backend_ready();
+}
+
+void ClientConnection::on_backend_ready() {
+  state_ = State::kRelaying;
+  uv_tcp_nodelay(backend_.get(), 1);
+  RewriteVariables vars{listener_.config->name, &device_,
+                        listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr};
+  std::vector<uint8_t> rewritten =
+      mqttparse::encode_connect(rewrite_connect(*connect_, services_.config().backend.rewrite, vars));
+  connect_.reset();  // the password and the rest of the CONNECT are no longer needed
+  spdlog::info("connect accepted device={} listener={} peer={} backend={}", device_id_,
+               listener_.config->name, peer_, backend_name_);
+  if (!send_to_backend(rewritten)) return;
+  if (!pending_to_backend_.empty()) {
+    std::vector<uint8_t> pipelined = std::move(pending_to_backend_);
+    pending_to_backend_ = {};
+    if (!send_to_backend(pipelined)) return;
+  }
+  uv_read_start(backend_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_backend_read);
+  backend_reading_ = true;
+  if (!client_reading_) {
+    uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
+    client_reading_ = true;
+  }
+  update_backpressure();
+}
+
+void ClientConnection::refuse(auth::Reason reason) {
+  mqttparse::ProtocolVersion version = connect_ ? connect_->version : mqttparse::ProtocolVersion::kV311;
+  uint8_t code = auth::connack_code(reason, version);
+  spdlog::info("connect refused device={} listener={} peer={} reason={} connack=0x{:02x}",
+               device_id_, listener_.config->name, peer_, auth::reason_name(reason), code);
+  backend_.reset();
+  state_ = State::kRefusing;
+  std::vector<uint8_t> connack = mqttparse::encode_connack(version, code);
+  if (!tls_->write(connack)) {
+    close("tls_write_error");
+    return;
+  }
+  tls_->shutdown();
+  if (!flush_to_client()) return;
+  close("refused");
+}
+
+// ---- closing -----------------------------------------------------------------------------
+
+void ClientConnection::close(std::string_view why) {
+  if (state_ == State::kClosed) return;
+  bool was_relaying = state_ == State::kRelaying;
+  state_ = State::kClosed;
+  if (lookup_ticket_ != auth::RedisStore::kNoTicket) {
+    services_.store().cancel(lookup_ticket_);
+    lookup_ticket_ = auth::RedisStore::kNoTicket;
+  }
+  if (secret_check_) {
+    secret_check_->owner = nullptr;
+    secret_check_ = nullptr;
+  }
+  if (was_relaying) {
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - accepted_at_).count();
+    spdlog::info("disconnect device={} listener={} peer={} reason={} bytes_in={} bytes_out={} duration={:.3f}s",
+                 device_id_, listener_.config->name, peer_, why, bytes_from_client_, bytes_to_client_,
+                 seconds);
+    tls_->shutdown();
+    flush_to_client();
+  } else if (why != "refused") {
+    spdlog::debug("connection closed listener={} peer={} reason={}", listener_.config->name, peer_, why);
+  }
+  // Let queued bytes (a CONNACK, the broker's last packets) reach their peers, then close.
+  for (TcpHandle* side : {&client_, &backend_}) {
+    if (!*side) continue;
+    uv_read_stop(side->stream());
+    if (uv_stream_get_write_queue_size(side->stream()) == 0) {
+      side->reset();
+      continue;
+    }
+    auto request = std::make_unique<uv_shutdown_t>();
+    if (uv_shutdown(request.get(), side->stream(), [](uv_shutdown_t* req, int) {
+          std::unique_ptr<uv_shutdown_t> owned(req);
+          ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(req->handle));
+          if (self != nullptr && --self->pending_shutdowns_ == 0) self->finish_close();
+        }) == 0) {
+      request.release();  // reclaimed in the callback
+      ++pending_shutdowns_;
+    } else {
+      side->reset();
+    }
+  }
+  if (pending_shutdowns_ == 0) {
+    finish_close();
+    return;
+  }
+  uv_timer_start(deadline_.get(), &ClientConnection::on_deadline, kLingerMs, 0);
+}
+
+void ClientConnection::finish_close() {
+  if (released_) return;
+  released_ = true;
+  client_.reset();
+  backend_.reset();
+  deadline_.reset();
+  services_.release(this);
+}
+
+}  // namespace proxy

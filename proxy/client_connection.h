@@ -1,0 +1,124 @@
+// proxy/client_connection.h: one device connection, from accept to close, as one state
+// machine. Owned by its Worker; runs only on the worker's loop thread.
+//
+//   kHandshaking → kReadingConnect → kLookingUp → [kVerifyingSecret] → kConnectingBackend
+//     → kRelaying → kClosed
+//   any state before kRelaying → kRefusing (CONNACK sent, then closed) or kClosed
+//
+// Only the dispatch functions (on_client_read, on_backend_read, flush_*) touch sockets and
+// the TLS session; the per-state handlers decide.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/decision.h"
+#include "auth/redis_store.h"
+#include "auth/secret.h"
+#include "mqttparse/connect.h"
+#include "mqttparse/packet.h"
+#include "proxy/tls_session.h"
+#include "proxy/uv_handle.h"
+
+namespace proxy {
+
+class WorkerServices;
+struct ListenerRuntime;
+struct SecretCheck;
+
+class ClientConnection {
+ public:
+  enum class State {
+    kHandshaking,
+    kReadingConnect,
+    kLookingUp,
+    kVerifyingSecret,
+    kConnectingBackend,
+    kRelaying,
+    kRefusing,
+    kClosed,
+  };
+
+  // |client| is an accepted, initialised TCP handle; the connection takes it over.
+  ClientConnection(WorkerServices& services, const ListenerRuntime& listener, TcpHandle client);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // start begins reading and arms the CONNECT deadline.
+  void start();
+
+  // close ends the connection now (shutdown, drain, kick). Safe in any state.
+  void close(std::string_view why);
+
+  State state() const { return state_; }
+  const std::string& device_id() const { return device_id_; }
+
+  // Called by SecretCheck on the loop thread when the thread-pool verification is done.
+  void on_secret_verified(auth::VerifyResult result);
+
+ private:
+  // Dispatchers: the only functions that move bytes.
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_backend_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_backend_connected(uv_connect_t* request, int status);
+  static void on_client_write_done(uv_write_t* request, int status);
+  static void on_backend_write_done(uv_write_t* request, int status);
+  static void on_deadline(uv_timer_t* timer);
+  void process_client_ciphertext(std::span<const uint8_t> ciphertext);
+  void drain_plaintext();
+  bool flush_to_client();
+  bool send_to_backend(std::span<const uint8_t> bytes);
+
+  // Per-state handlers.
+  void handle_handshake();
+  void handle_plaintext(std::span<const uint8_t> plaintext);
+  void handle_connect_packet(std::span<const uint8_t> packet);
+  auth::ConnectFacts connect_facts() const;
+  void on_lookup(auth::LookupResult&& result);
+  void connect_backend();
+  void try_backend(size_t attempt);
+  void on_backend_ready();
+  void refuse(auth::Reason reason);
+  void finish_close();
+  void update_backpressure();
+
+  WorkerServices& services_;
+  const ListenerRuntime& listener_;
+  State state_ = State::kHandshaking;
+  TcpHandle client_;
+  TcpHandle backend_;
+  TimerHandle deadline_;
+  std::unique_ptr<TlsSession> tls_;
+  auth::PeerCertificate peer_cert_;
+  mqttparse::PacketFramer framer_;
+  std::optional<mqttparse::ConnectPacket> connect_;
+  auth::DeviceRecord device_;
+  std::vector<uint8_t> pending_to_backend_;   // bytes the client sent after CONNECT
+  uv_connect_t connect_request_{};
+  auth::RedisStore::Ticket lookup_ticket_ = auth::RedisStore::kNoTicket;
+  SecretCheck* secret_check_ = nullptr;       // non-owning; owned by the thread-pool work
+  size_t backend_first_ = 0;
+  size_t backend_attempt_ = 0;
+  bool client_reading_ = false;
+  bool backend_reading_ = false;
+  bool counted_ = true;
+  std::string peer_;                          // "ip:port" of the device
+  std::string device_id_;
+  std::string backend_name_;
+  std::chrono::steady_clock::time_point accepted_at_;
+  uint64_t bytes_from_client_ = 0;
+  uint64_t bytes_to_client_ = 0;
+  int pending_shutdowns_ = 0;
+  bool released_ = false;
+};
+
+std::string_view state_name(ClientConnection::State state);
+
+}  // namespace proxy

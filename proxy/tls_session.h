@@ -1,0 +1,65 @@
+// proxy/tls_session.h: one server-side TLS session driven through memory BIOs. It never
+// touches a socket: the connection feeds it ciphertext and drains the ciphertext it produces,
+// so all I/O stays in the connection's dispatcher.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "auth/decision.h"
+#include "proxy/tls_context.h"
+
+namespace proxy {
+
+class TlsSession {
+ public:
+  enum class Status {
+    kOk,        // progress made (handshake done, or bytes read)
+    kWantRead,  // needs more ciphertext from the peer
+    kClosed,    // the peer sent close_notify
+    kError,     // fatal TLS error; error_reason() says which
+  };
+
+  // |peer_out| receives the verified client leaf's identity during the handshake (cert
+  // listeners); it must outlive the session. Non-owning.
+  TlsSession(const TlsContext& context, auth::PeerCertificate* peer_out);
+
+  bool valid() const { return ssl_ != nullptr; }
+
+  // feed appends ciphertext received from the peer.
+  void feed(std::span<const uint8_t> ciphertext);
+
+  // handshake advances the handshake; kOk once it is complete.
+  Status handshake();
+  bool handshake_done() const { return SSL_is_init_finished(ssl_.get()); }
+
+  // read decrypts into |out|; *out_read > 0 with kOk, else a terminal or waiting status.
+  Status read(std::span<uint8_t> out, size_t* out_read);
+
+  // write encrypts all of |plaintext| into the output queue. False on a fatal error.
+  bool write(std::span<const uint8_t> plaintext);
+
+  // shutdown queues a close_notify alert.
+  void shutdown();
+
+  // take_output moves up to out.size() bytes of pending ciphertext into |out|.
+  size_t take_output(std::span<uint8_t> out);
+  size_t pending_output() const;
+
+  // error_reason: a short lowercase reason for the last kError ("no_client_certificate",
+  // "certificate_verify_failed", "protocol_error", ...), for logs and metrics.
+  const std::string& error_reason() const { return error_reason_; }
+
+ private:
+  Status classify(int ret);
+
+  bssl::UniquePtr<SSL> ssl_;
+  BIO* input_ = nullptr;   // owned by ssl_
+  BIO* output_ = nullptr;  // owned by ssl_
+  std::string error_reason_;
+};
+
+}  // namespace proxy

@@ -1,0 +1,65 @@
+// proxy/worker.h: one event-loop thread with its own listeners, Redis connection, backend
+// pool and connections. Workers share only immutable state (config, TLS contexts).
+#pragma once
+
+#include <array>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/redis_store.h"
+#include "proxy/backend_pool.h"
+#include "proxy/event_loop.h"
+#include "proxy/listener.h"
+#include "proxy/worker_services.h"
+
+namespace proxy {
+
+class Worker final : public WorkerServices {
+ public:
+  Worker(unsigned index, std::shared_ptr<const config::Config> config,
+         const std::vector<ListenerRuntime>& listeners, std::vector<BackendServer> backends);
+  ~Worker() override;
+
+  // open_listeners binds every listener; call before start().
+  bool open_listeners(std::string* out_error);
+
+  // start runs the loop on a new thread.
+  void start();
+
+  // stop closes listeners and connections and ends the loop. Any thread.
+  void stop();
+  void join();
+
+  // WorkerServices
+  uv_loop_t* loop() override { return loop_.uv(); }
+  const config::Config& config() const override { return *config_; }
+  auth::RedisStore& store() override { return store_; }
+  BackendPool& backends() override { return backends_; }
+  std::span<uint8_t> read_buffer() override { return read_buffer_; }
+  std::span<uint8_t> plaintext_buffer() override { return plaintext_buffer_; }
+  std::span<uint8_t> ciphertext_buffer() override { return ciphertext_buffer_; }
+  void release(ClientConnection* connection) override;
+
+ private:
+  void accept(const ListenerRuntime& listener, TcpHandle client);
+  void shutdown_on_loop();
+  void bury_released();
+
+  unsigned index_;
+  std::shared_ptr<const config::Config> config_;
+  EventLoop loop_;
+  auth::RedisStore store_;
+  BackendPool backends_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
+  std::vector<std::unique_ptr<ClientConnection>> released_;
+  TimerHandle bury_timer_;
+  std::thread thread_;
+  std::array<uint8_t, 64 * 1024> read_buffer_{};
+  std::array<uint8_t, 16 * 1024 + 512> plaintext_buffer_{};
+  std::array<uint8_t, 64 * 1024> ciphertext_buffer_{};
+};
+
+}  // namespace proxy

@@ -1,0 +1,49 @@
+// proxy/worker_services.h: what a connection borrows from the worker that owns it. Everything
+// here outlives every connection of the worker and is used only on the worker's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <span>
+
+#include "auth/redis_store.h"
+#include "config/config.h"
+#include "proxy/backend_pool.h"
+#include "proxy/tls_context.h"
+
+namespace proxy {
+
+class ClientConnection;
+
+// A listener as its connections see it: the validated config and the TLS context to use for
+// new handshakes.
+struct ListenerRuntime {
+  const config::ListenerConfig* config = nullptr;  // non-owning, points into the Config
+  std::shared_ptr<const TlsContext> tls;
+};
+
+class WorkerServices {
+ public:
+  virtual ~WorkerServices() = default;
+
+  virtual uv_loop_t* loop() = 0;
+  virtual const config::Config& config() const = 0;
+  virtual auth::RedisStore& store() = 0;
+  virtual BackendPool& backends() = 0;
+
+  // Scratch space shared by the worker's connections. Valid only until the caller returns
+  // to the loop: nothing may keep a view into it.
+  virtual std::span<uint8_t> read_buffer() = 0;
+  virtual std::span<uint8_t> plaintext_buffer() = 0;
+  virtual std::span<uint8_t> ciphertext_buffer() = 0;
+
+  // release destroys |connection| once the current callback has returned.
+  virtual void release(ClientConnection* connection) = 0;
+};
+
+// Process-wide count of open device connections, for limits.max_connections.
+std::atomic<uint32_t>& open_connection_count();
+
+}  // namespace proxy

@@ -1,0 +1,324 @@
+"""Integration-test harness: real redis-server, mosquitto and mqtt-auth-proxy processes on
+free loopback ports, a PKI made with mqtt-authctl, and small MQTT client helpers.
+
+Every process is started by the test that needs it and stopped in tearDown; nothing is
+shared between test files, so ctest may run them in parallel.
+"""
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN_DIR = os.environ.get("MAP_BIN_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "bin")
+PROXY_BIN = os.path.join(BIN_DIR, "mqtt-auth-proxy")
+AUTHCTL_BIN = os.path.join(BIN_DIR, "mqtt-authctl")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"port {port} did not open")
+
+
+def wait_until(predicate, timeout=5.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+class Process:
+    """A child process whose output goes to a log file in the test's folder."""
+
+    def __init__(self, name, argv, workdir):
+        self.name = name
+        self.argv = argv
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+        return self
+
+    def stop(self, sig=None):
+        if self.proc and self.proc.poll() is None:
+            if sig is None:
+                self.proc.terminate()
+            else:
+                self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def log(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+class Redis(Process):
+    def __init__(self, workdir, port=None):
+        self.port = port or free_port()
+        super().__init__("redis", ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no"], workdir)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        super().start()
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def cli(self, *args):
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], check=True,
+                             capture_output=True, text=True)
+        return out.stdout.strip()
+
+
+class Mosquitto(Process):
+    """A Mosquitto broker on loopback. With |password_file| only those users get in."""
+
+    def __init__(self, workdir, password_file=None):
+        self.port = free_port()
+        conf = os.path.join(workdir, f"mosquitto-{self.port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\n")
+            f.write("persistence false\n")
+            if password_file:
+                f.write("allow_anonymous false\n")
+                f.write(f"password_file {password_file}\n")
+            else:
+                f.write("allow_anonymous true\n")
+        super().__init__(f"mosquitto-{self.port}", ["mosquitto", "-c", conf], workdir)
+
+    def start(self):
+        super().start()
+        wait_port(self.port, proc=self.proc)
+        return self
+
+
+def authctl(redis, *args, check=True):
+    out = subprocess.run([AUTHCTL_BIN, "--redis", redis.url, *args], capture_output=True, text=True)
+    if check and out.returncode != 0:
+        raise RuntimeError(f"mqtt-authctl {' '.join(args)} failed ({out.returncode}): "
+                           f"{out.stdout}{out.stderr}")
+    return out
+
+
+class Pki:
+    """A CA and a server certificate for 127.0.0.1/localhost, made with mqtt-authctl."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "pki")
+        os.makedirs(self.dir, exist_ok=True)
+        run = lambda *a: subprocess.run([AUTHCTL_BIN, *a], check=True, capture_output=True, text=True)
+        run("ca", "init", "--out", self.dir, "--cn", "test-ca")
+        run("server-cert", "--ca", self.dir, "--cn", "localhost", "--san", "localhost",
+            "--san", "127.0.0.1", "--out", self.dir)
+        self.ca = os.path.join(self.dir, "root_ca.crt")
+        self.server_cert = os.path.join(self.dir, "server.crt")
+        self.server_key = os.path.join(self.dir, "server.key")
+
+
+class Proxy(Process):
+    """mqtt-auth-proxy with a generated config: a token listener and a cert listener."""
+
+    def __init__(self, workdir, pki, redis, backends, extra_yaml="", rewrite=None, workers=1,
+                 limits=None):
+        self.token_port = free_port()
+        self.cert_port = free_port()
+        self.config_path = os.path.join(workdir, "proxy.yaml")
+        rewrite = rewrite or {}
+        limits = limits or {}
+        lines = [
+            f"workers: {workers}",
+            "listeners:",
+            "  - name: token",
+            f"    bind: \"127.0.0.1:{self.token_port}\"",
+            "    auth: token",
+            f"    tls: {{cert: {pki.server_cert}, key: {pki.server_key}}}",
+            "  - name: cert",
+            f"    bind: \"127.0.0.1:{self.cert_port}\"",
+            "    auth: cert",
+            f"    tls: {{cert: {pki.server_cert}, key: {pki.server_key}, client_ca: {pki.ca}}}",
+            "backend:",
+            "  servers: [" + ", ".join(f"\"127.0.0.1:{b.port}\"" for b in backends) + "]",
+            "  connect_timeout: 1s",
+        ]
+        if rewrite:
+            lines.append("  rewrite:")
+            for k, v in rewrite.items():
+                lines.append(f"    {k}: \"{v}\"")
+        lines += [
+            "redis:",
+            f"  url: \"{redis.url}\"",
+            "  timeout: 1s",
+            "limits:",
+            f"  connect_timeout: {limits.get('connect_timeout', '10s')}",
+            f"  max_connect_packet: {limits.get('max_connect_packet', 65536)}",
+            "log: {level: debug, format: text}",
+        ]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra_yaml)
+        super().__init__("proxy", [PROXY_BIN, "--config", self.config_path], workdir)
+
+    def start(self):
+        super().start()
+        wait_port(self.token_port, proc=self.proc)
+        wait_port(self.cert_port, proc=self.proc)
+        return self
+
+
+class IntegrationTest(unittest.TestCase):
+    """Base class: a temp folder, a PKI, and cleanup of every started process."""
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="map-it-")
+        self.processes = []
+        self.pki = Pki(self.workdir)
+
+    def tearDown(self):
+        for p in reversed(self.processes):
+            p.stop()
+        failed = any(err for _, err in getattr(self._outcome, "errors", []) if err) if hasattr(self, "_outcome") else False
+        if failed or os.environ.get("MAP_KEEP_LOGS"):
+            for p in self.processes:
+                print(f"---- {p.name} log ----\n{p.log()[-4000:]}")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def started(self, process):
+        self.processes.append(process)
+        return process.start()
+
+    def tls_context(self, certfile=None, keyfile=None):
+        ctx = ssl.create_default_context(cafile=self.pki.ca)
+        ctx.check_hostname = False
+        if certfile:
+            ctx.load_cert_chain(certfile, keyfile)
+        return ctx
+
+
+# ---- raw MQTT over TLS, for exact bytes ---------------------------------------------------
+
+def mqtt_string(s):
+    b = s.encode() if isinstance(s, str) else s
+    return len(b).to_bytes(2, "big") + b
+
+
+def remaining_length(n):
+    out = bytearray()
+    while True:
+        byte = n % 128
+        n //= 128
+        if n:
+            byte |= 0x80
+        out.append(byte)
+        if not n:
+            return bytes(out)
+
+
+def connect_packet(client_id, username=None, password=None, version=4, keep_alive=60,
+                   clean=True, properties=b""):
+    name = b"MQIsdp" if version == 3 else b"MQTT"
+    flags = (0x02 if clean else 0) | (0x80 if username is not None else 0) | \
+            (0x40 if password is not None else 0)
+    var = mqtt_string(name) + bytes([version, flags]) + keep_alive.to_bytes(2, "big")
+    if version == 5:
+        var += remaining_length(len(properties)) + properties
+    payload = mqtt_string(client_id)
+    if username is not None:
+        payload += mqtt_string(username)
+    if password is not None:
+        payload += mqtt_string(password)
+    body = var + payload
+    return bytes([0x10]) + remaining_length(len(body)) + body
+
+
+def subscribe_packet(packet_id, topic, qos=0, version=4):
+    body = packet_id.to_bytes(2, "big")
+    if version == 5:
+        body += b"\x00"
+    body += mqtt_string(topic) + bytes([qos])
+    return bytes([0x82]) + remaining_length(len(body)) + body
+
+
+def tls_connect(port, ctx, timeout=5.0):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return ctx.wrap_socket(raw, server_hostname="localhost")
+
+
+def read_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_packet(sock):
+    """Reads one MQTT packet; returns bytes (empty if the peer closed first)."""
+    first = read_exactly(sock, 1)
+    if not first:
+        return b""
+    header = first
+    length, multiplier = 0, 1
+    while True:
+        b = read_exactly(sock, 1)
+        if not b:
+            return b""
+        header += b
+        length += (b[0] & 0x7F) * multiplier
+        multiplier *= 128
+        if not b[0] & 0x80:
+            break
+    return header + read_exactly(sock, length)
+
+
+def connack_code(packet):
+    """The return/reason code of a CONNACK packet (byte 3), or None if it is not one."""
+    if len(packet) >= 4 and packet[0] == 0x20:
+        return packet[3]
+    return None
+
+
+def closed_without_data(sock, timeout=5.0):
+    """True if the peer closes (EOF or reset) without sending anything."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
