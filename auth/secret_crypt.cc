@@ -169,7 +169,9 @@ std::string hash_secret_argon2id(std::string_view password) {
                                  salt.data(), salt.size(), kHashBytes, encoded.data(),
                                  encoded.size());
   if (rc != ARGON2_OK) return {};
-  encoded.resize(encoded.find('\0'));
+  // argon2_encodedlen counts the terminating NUL (and may overestimate the digits).
+  size_t end = encoded.find('\0');
+  if (end != std::string::npos) encoded.resize(end);
   return encoded;
 }
 
