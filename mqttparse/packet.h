@@ -29,7 +29,9 @@ struct FixedHeader {
 enum class HeaderStatus { kNeedMore, kOk, kMalformed };
 
 // parse_fixed_header reads a fixed header from the start of |in|. kMalformed when the
-// Remaining Length varint has a 5th byte or the packet type is 0.
+// Remaining Length varint has a 5th byte or the packet type is 0. kNeedMore when |in| ends
+// inside the header. A non-minimal Remaining Length is accepted here (MQTT 3.1.1 does not
+// forbid it); per-type flag rules belong to each packet's decoder.
 HeaderStatus parse_fixed_header(std::span<const uint8_t> in, FixedHeader* out_header);
 
 // encode_remaining_length appends the varint form of |value| (must be <= kMaxRemainingLength).
@@ -43,7 +45,8 @@ enum class FrameStatus {
 };
 
 // PacketFramer cuts a byte stream into whole packets, one at a time. It buffers at most
-// max_packet_size bytes, and refuses an oversize packet as soon as its header is known,
+// max_packet_size bytes (the whole packet, fixed header included, as MQTT 5's Maximum
+// Packet Size counts it), and refuses an oversize packet as soon as its header is known,
 // before buffering its body.
 class PacketFramer {
  public:
@@ -52,9 +55,11 @@ class PacketFramer {
   // feed consumes bytes of |in| up to the end of the current packet. *out_consumed is the
   // number of bytes of |in| taken (all of them on kNeedMore; up to the packet's end on
   // kPacket). After kPacket, packet() views the whole packet (fixed header included) until
-  // the next call to feed or reset. After kMalformed or kTooLarge the framer must be reset.
+  // the next call to feed or reset. After kMalformed or kTooLarge the framer must be reset;
+  // until then feed consumes nothing and repeats that status.
   FrameStatus feed(std::span<const uint8_t> in, size_t* out_consumed);
 
+  // packet is empty unless the last feed returned kPacket.
   std::span<const uint8_t> packet() const;
   const FixedHeader& header() const { return header_; }
   void reset();
@@ -65,6 +70,7 @@ class PacketFramer {
   FixedHeader header_;
   bool header_known_ = false;
   bool complete_ = false;
+  FrameStatus failure_ = FrameStatus::kNeedMore;  // kMalformed/kTooLarge until reset()
 };
 
 }  // namespace mqttparse
