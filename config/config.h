@@ -64,14 +64,46 @@ struct RedisConfig {
   Duration timeout{1000};   // a command not answered by then drops the connection
 };
 
+// limits.auth_failures: failed authentications per peer IP and per device ID over `window`;
+// reaching a max bans that IP or device for `ban` (CONNACK 5 / 0x8A, no lookup, no hashing).
+struct AuthFailureLimits {
+  uint32_t max_per_ip = 20;
+  uint32_t max_per_device = 20;
+  Duration window{60'000};
+  Duration ban{300'000};
+};
+
+// limits.connection_rate: new connections per second per peer IP (token bucket); 0 = off.
+struct ConnectionRateLimits {
+  double per_ip = 0;
+  uint32_t burst = 50;
+};
+
 struct LimitsConfig {
   Duration connect_timeout{10'000};   // accept → whole CONNECT read
   uint32_t max_connect_packet = 65'536;
   uint32_t max_connections = 100'000;
+  AuthFailureLimits auth_failures;
+  ConnectionRateLimits connection_rate;
 };
 
 struct AuthConfig {
   bool plaintext_secrets = false;
+  // auth.revalidate_interval: every live session is re-checked against Redis once per
+  // interval (for writers that do not publish on `changes`); 0 = off.
+  Duration revalidate_interval{300'000};
+};
+
+// sessions.ttl: expiry of `session:<device_id>`, refreshed while connected, so entries of a
+// proxy that died disappear on their own.
+struct SessionsConfig {
+  Duration ttl{90'000};
+};
+
+// events: the `events` stream (XADD ... MAXLEN ~ maxlen).
+struct EventsConfig {
+  bool enabled = true;
+  uint32_t maxlen = 100'000;
 };
 
 struct MetricsConfig {
@@ -90,6 +122,9 @@ struct Config {
   RedisConfig redis;
   LimitsConfig limits;
   AuthConfig auth;
+  SessionsConfig sessions;
+  EventsConfig events;
+  std::string node_name;          // `node` of session records; default: the host name
   MetricsConfig metrics;
   LogConfig log;
   std::string source;             // the file it was read from

@@ -300,7 +300,7 @@ void read_log(const Field& field, Diagnostics& diag, LogConfig* out) {
 
 void read_config(const YAML::Node& root, LoadContext& ctx, Config* out) {
   int root_line = line_of(root);
-  MapReader map(Field{root, "", root_line ? root_line : 1}, ctx.diag,
+  MapReader map(Field{root, "", root_line ? root_line : 1, 1}, ctx.diag,
                 {"workers", "listeners", "backend", "redis", "limits", "auth", "metrics", "log"});
   if (!map.ok()) return;
   Diagnostics& diag = ctx.diag;

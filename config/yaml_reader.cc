@@ -1,6 +1,8 @@
 // config/yaml_reader.cc: error-collecting accessors over yaml-cpp nodes.
 #include "config/yaml_reader.h"
 
+#include <algorithm>
+
 namespace config {
 namespace {
 
@@ -25,6 +27,15 @@ std::string join_choices(std::initializer_list<std::string_view> choices) {
   return out;
 }
 
+std::string join_list(std::initializer_list<std::string_view> names) {
+  std::string out;
+  for (std::string_view name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
 }  // namespace
 
 int line_of(const YAML::Node& node) {
@@ -32,6 +43,18 @@ int line_of(const YAML::Node& node) {
   YAML::Mark mark = node.Mark();
   if (mark.is_null() || mark.line < 0) return 0;
   return mark.line + 1;
+}
+
+std::vector<ConfigError> Diagnostics::take_errors() {
+  std::stable_sort(errors_.begin(), errors_.end(),
+                   [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+  return std::move(errors_);
+}
+
+std::vector<ConfigError> Diagnostics::take_warnings() {
+  std::stable_sort(warnings_.begin(), warnings_.end(),
+                   [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+  return std::move(warnings_);
 }
 
 void Diagnostics::error(int line, std::string key, std::string message) {
@@ -44,14 +67,16 @@ void Diagnostics::warning(int line, std::string key, std::string message) {
 
 MapReader::MapReader(const Field& field, Diagnostics& diag,
                      std::initializer_list<std::string_view> known)
-    : diag_(diag), path_(field.path), line_(field.line) {
+    : diag_(diag), path_(field.path), line_(field.key_line ? field.key_line : field.line) {
   if (!field.node.IsMap()) {
-    diag_.error(line_, path_, "must be a mapping of keys, not " + describe_kind(field.node));
+    diag_.error(field.line, path_, "must be a mapping of keys, not " + describe_kind(field.node));
     return;
   }
   ok_ = true;
   for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-    const YAML::Node& key_node = it->first;
+    // The iterator yields a temporary pair: keep copies (Nodes are handles), not references.
+    YAML::Node key_node = it->first;
+    YAML::Node value_node = it->second;
     int key_line = line_of(key_node);
     if (!key_node.IsScalar()) {
       diag_.error(key_line, path_, "keys must be plain names, not " + describe_kind(key_node));
@@ -63,7 +88,7 @@ MapReader::MapReader(const Field& field, Diagnostics& diag,
     for (std::string_view k : known) is_known = is_known || k == key;
     if (!is_known) {
       std::string message = "unknown key";
-      if (known.size() > 0) message += " (expected one of: " + join_choices(known) + ")";
+      if (known.size() > 0) message += " (known keys: " + join_list(known) + ")";
       diag_.error(key_line, child, message);
       continue;
     }
@@ -75,8 +100,9 @@ MapReader::MapReader(const Field& field, Diagnostics& diag,
     }
     // yaml-cpp marks an empty value ("key:" then a newline) at the next token, so blame the
     // key's line instead.
-    int value_line = it->second.IsNull() ? 0 : line_of(it->second);
-    entries_.push_back(Entry{key, Field{it->second, child, value_line ? value_line : key_line}});
+    int value_line = value_node.IsNull() ? 0 : line_of(value_node);
+    entries_.push_back(
+        Entry{key, Field{value_node, child, value_line ? value_line : key_line, key_line}});
   }
 }
 
@@ -237,10 +263,11 @@ std::optional<std::vector<Field>> read_sequence(const Field& field, Diagnostics&
   }
   std::vector<Field> items;
   size_t index = 0;
-  for (const YAML::Node& item : field.node) {
+  for (YAML::Node item : field.node) {
     int line = line_of(item);
-    items.push_back(Field{item, field.path + "[" + std::to_string(index) + "]",
-                          line ? line : field.line});
+    int item_line = line ? line : field.line;
+    items.push_back(
+        Field{item, field.path + "[" + std::to_string(index) + "]", item_line, item_line});
     ++index;
   }
   return items;

@@ -27,8 +27,9 @@ class Diagnostics {
   void error(int line, std::string key, std::string message);
   void warning(int line, std::string key, std::string message);
   bool has_errors() const { return !errors_.empty(); }
-  std::vector<ConfigError> take_errors() { return std::move(errors_); }
-  std::vector<ConfigError> take_warnings() { return std::move(warnings_); }
+  // Both come sorted by line, in the order an operator reads the file.
+  std::vector<ConfigError> take_errors();
+  std::vector<ConfigError> take_warnings();
 
  private:
   std::string file_;
@@ -36,12 +37,14 @@ class Diagnostics {
   std::vector<ConfigError> warnings_;
 };
 
-// A value found under a key: the node, its dotted path, and the line to blame (the value's,
-// or the key's when the value has no mark, as for "key:" with nothing after it).
+// A value found under a key: the node, its dotted path, the line to blame for a bad value
+// (the value's, or the key's when the value is empty, as for "key:" with nothing after it),
+// and the key's own line, blamed for what is missing inside the value.
 struct Field {
   YAML::Node node;
   std::string path;
   int line = 0;
+  int key_line = 0;
 };
 
 // MapReader: the entries of one mapping, checked once for unknown and duplicate keys.

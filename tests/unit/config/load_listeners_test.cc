@@ -75,6 +75,18 @@ listeners:
   EXPECT_TRUE(config_test::has_error(r, "listeners[0].tls", 2, "is required"));
 }
 
+TEST(ConfigListeners, MissingKeyIsBlamedOnItsParentKeysLine) {
+  EXPECT_ONLY_ERROR(load_listeners(R"(
+listeners:
+  - name: a
+    bind: "0.0.0.0:8883"
+    auth: cert
+    tls:
+      cert: s.crt
+      key: s.key
+)"), "listeners[0].tls.client_ca", 5, "is required");
+}
+
 TEST(ConfigListeners, BadName) {
   EXPECT_ONLY_ERROR(load_listeners(R"(
 listeners:
