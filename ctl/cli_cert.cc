@@ -1,4 +1,5 @@
 // ctl/cli_cert.cc: `mqtt-authctl cert ...`.
+#include <charconv>
 #include <iostream>
 
 #include "ctl/cert_ops.h"
@@ -50,6 +51,17 @@ int refuse_taken_name(Cli& cli, RedisSession& session, const std::string& name) 
   if (existing.ok()) return fail(cli, OpStatus::kAlreadyExists, "a certificate named " + name + " exists");
   if (existing.status != OpStatus::kNotFound) return fail(cli, existing);
   return kExitOk;
+}
+
+// write_unix_time: a stored decimal time as a JSON number (a string if it is not one).
+void write_unix_time(JsonWriter& json, const std::string& stored) {
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(stored.data(), stored.data() + stored.size(), seconds);
+  if (ec == std::errc() && end == stored.data() + stored.size()) {
+    json.number(seconds);
+  } else {
+    json.string(stored);
+  }
 }
 
 int set_enabled(Cli& cli, bool enabled) {
@@ -161,8 +173,9 @@ int run_cert_list(Cli& cli) {
           .field("name", cert.name)
           .field("enabled", cert.enabled)
           .field("cn", cert.cn)
-          .field("not_after", cert.not_after)
-          .field("devices", static_cast<int64_t>(cert.device_count))
+          .key("not_after");
+      write_unix_time(json, cert.not_after);
+      json.field("devices", static_cast<int64_t>(cert.device_count))
           .end_object();
     }
     json.end_array();

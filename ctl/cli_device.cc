@@ -25,6 +25,18 @@ void print_generated_key(Cli& cli, const std::string& id, const std::string& key
   }
 }
 
+// key_option: --key, where "-" means the first line of stdin (keeps keys out of `ps`).
+std::optional<std::string> key_option(Cli& cli) {
+  auto key = cli.args.value("key");
+  if (key && *key == "-") {
+    std::string line;
+    std::getline(std::cin, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+  }
+  return key;
+}
+
 void write_fields(JsonWriter& json, const Fields& fields) {
   json.begin_object();
   for (const auto& [name, value] : fields) json.field(name, value);
@@ -49,7 +61,7 @@ int run_device_add(Cli& cli) {
   if (!username) return usage_error(cli, "device add needs --username");
   request.username = *username;
   request.auth = cli.args.value("auth").value_or("token");
-  request.key = cli.args.value("key");
+  request.key = key_option(cli);
   for (const std::string& label : cli.args.values("label")) {
     size_t equals = label.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -135,7 +147,7 @@ int run_device_set_key(Cli& cli) {
   RedisSession session;
   if (int code = open_redis(cli, &session); code != kExitOk) return code;
   const std::string& id = cli.operands[0];
-  auto result = device_set_key(*session.ops, id, cli.args.value("key"));
+  auto result = device_set_key(*session.ops, id, key_option(cli));
   if (!result.ok()) return fail(cli, result);
   print_generated_key(cli, id, result.value.generated_key, "key updated");
   return kExitOk;

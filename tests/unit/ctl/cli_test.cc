@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auth/secret.h"
 #include "redis_test_server.h"
 
 namespace ctl_test {
@@ -41,9 +42,11 @@ class CtlCli : public CtlRedisFixture {
 
   // run executes mqtt-authctl with |args| (already shell-quoted where needed) against the
   // fixture's Redis and prefix "t:".
-  RunResult run(const std::string& args) {
+  // |stdin_line| (no quotes in it), when given, is piped to the command's stdin.
+  RunResult run(const std::string& args, const std::string& stdin_line = "") {
     const std::string err_path = dir_ + "/stderr";
-    std::string command = std::string(MQTT_AUTHCTL_PATH) + " --redis " + url() +
+    std::string feed = stdin_line.empty() ? "" : "printf '%s\\n' '" + stdin_line + "' | ";
+    std::string command = feed + std::string(MQTT_AUTHCTL_PATH) + " --redis " + url() +
                           " --prefix t: " + args + " 2>" + err_path;
     RunResult result;
     FILE* pipe = popen(command.c_str(), "r");
@@ -79,6 +82,16 @@ TEST_F(CtlCli, DeviceAddPrintsKeyOnceAndRefusesDuplicates) {
   RunResult again = run("device add dev1 --username u1");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+}
+
+TEST_F(CtlCli, KeyFromStdin) {
+  RunResult added = run("device add p1 --username u --key -", "piped-key");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(added.out.find("key:"), std::string::npos);  // nothing generated, nothing shown
+  std::string secret(client_->command({"HGET", "t:device:p1", "secret"}).str());
+  std::string_view key = "piped-key";
+  EXPECT_EQ(auth::verify_secret(secret, {reinterpret_cast<const uint8_t*>(key.data()), key.size()}, false),
+            auth::VerifyResult::kMatch);
 }
 
 TEST_F(CtlCli, UsageErrorsExitTwo) {

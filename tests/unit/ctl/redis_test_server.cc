@@ -37,7 +37,7 @@ uint16_t pick_free_port() {
 
 }  // namespace
 
-bool RedisTestServer::start() {
+bool RedisTestServer::start(const std::vector<std::string>& extra_args) {
   port_ = pick_free_port();
   if (port_ == 0) {
     ADD_FAILURE() << "no free port";
@@ -46,6 +46,11 @@ bool RedisTestServer::start() {
   std::string port = std::to_string(port_);
   std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1",
                                    "--save", "", "--appendonly", "no", "--loglevel", "warning"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::string password;
+  for (size_t i = 0; i + 1 < extra_args.size(); ++i) {
+    if (extra_args[i] == "--requirepass") password = extra_args[i + 1];
+  }
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -60,7 +65,7 @@ bool RedisTestServer::start() {
     return false;
   }
   for (int attempt = 0; attempt < 200; ++attempt) {
-    if (connect_client(port_) != nullptr) return true;
+    if (connect_client(port_, password) != nullptr) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   ADD_FAILURE() << "redis-server did not come up on port " << port_;
@@ -75,9 +80,10 @@ void RedisTestServer::stop() {
   pid_ = -1;
 }
 
-std::unique_ptr<ctl::RedisClient> connect_client(uint16_t port) {
+std::unique_ptr<ctl::RedisClient> connect_client(uint16_t port, const std::string& password) {
   ctl::RedisUrl url;
   url.port = port;
+  url.password = password;
   std::unique_ptr<ctl::RedisClient> client;
   std::string error;
   if (ctl::RedisClient::connect(url, &client, &error) != ctl::RedisClient::ConnectStatus::kOk) {

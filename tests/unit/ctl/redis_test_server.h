@@ -19,7 +19,8 @@ namespace ctl_test {
 class RedisTestServer {
  public:
   // start returns false (with a gtest failure message) when the server does not come up.
-  bool start();
+  // |extra_args| are appended to the redis-server command line (e.g. --requirepass).
+  bool start(const std::vector<std::string>& extra_args = {});
   void stop();
   ~RedisTestServer() { stop(); }
   uint16_t port() const { return port_; }
@@ -30,7 +31,8 @@ class RedisTestServer {
   uint16_t port_ = 0;
 };
 
-std::unique_ptr<ctl::RedisClient> connect_client(uint16_t port);
+// connect_client: a connection to 127.0.0.1:|port| that answered PING (nullptr otherwise).
+std::unique_ptr<ctl::RedisClient> connect_client(uint16_t port, const std::string& password = "");
 
 // ChangeListener: a second connection SUBSCRIBEd to |channel|.
 class ChangeListener {

@@ -3,6 +3,7 @@
 
 #include "ctl/json_out.h"
 #include "ctl/redis_client.h"
+#include "redis_test_server.h"
 
 namespace {
 
@@ -70,3 +71,53 @@ TEST(CtlJson, WritesNestedValuesAndEscapes) {
 }
 
 }  // namespace
+
+namespace ctl_test {
+namespace {
+
+// A server with a password and an ACL user: AUTH (both forms) and SELECT from the URL.
+class CtlRedisAuth : public ::testing::Test {
+ public:
+  static void SetUpTestSuite() {
+    server_ = std::make_unique<RedisTestServer>();
+    server_->start({"--requirepass", "top secret", "--user", "ops", "on", ">ops-pw", "~*", "&*", "+@all"});
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+ protected:
+  static ctl::RedisClient::ConnectStatus connect(const std::string& userinfo, int db,
+                                                 std::unique_ptr<ctl::RedisClient>* out) {
+    std::string url = "redis://" + userinfo + "127.0.0.1:" + std::to_string(server_->port()) +
+                      "/" + std::to_string(db);
+    auto parsed = ctl::parse_redis_url(url);
+    EXPECT_TRUE(parsed) << url;
+    std::string error;
+    auto status = ctl::RedisClient::connect(*parsed, out, &error);
+    EXPECT_EQ(error.find("secret"), std::string::npos) << error;
+    return status;
+  }
+  static std::unique_ptr<RedisTestServer> server_;
+};
+
+std::unique_ptr<RedisTestServer> CtlRedisAuth::server_;
+
+TEST_F(CtlRedisAuth, AuthenticatesAndSelectsDatabase) {
+  std::unique_ptr<ctl::RedisClient> client;
+  ASSERT_EQ(connect(":top%20secret@", 5, &client), ctl::RedisClient::ConnectStatus::kOk);
+  client->command({"SET", "k", "in-db-5"});
+  std::unique_ptr<ctl::RedisClient> acl_user;
+  ASSERT_EQ(connect("ops:ops-pw@", 5, &acl_user), ctl::RedisClient::ConnectStatus::kOk);
+  EXPECT_EQ(acl_user->command({"GET", "k"}).str(), "in-db-5");
+  std::unique_ptr<ctl::RedisClient> db0;
+  ASSERT_EQ(connect(":top%20secret@", 0, &db0), ctl::RedisClient::ConnectStatus::kOk);
+  EXPECT_TRUE(db0->command({"GET", "k"}).is_nil());
+}
+
+TEST_F(CtlRedisAuth, WrongPasswordFailsWithoutEchoingIt) {
+  std::unique_ptr<ctl::RedisClient> client;
+  EXPECT_EQ(connect(":wrong-secret@", 0, &client), ctl::RedisClient::ConnectStatus::kAuthFailed);
+  EXPECT_EQ(client, nullptr);
+}
+
+}  // namespace
+}  // namespace ctl_test
