@@ -7,7 +7,6 @@ namespace mqttparse {
 
 namespace {
 constexpr size_t kMaxRemainingLengthBytes = 4;
-constexpr size_t kMaxHeaderSize = 1 + kMaxRemainingLengthBytes;
 }  // namespace
 
 HeaderStatus parse_fixed_header(std::span<const uint8_t> in, FixedHeader* out_header) {
@@ -74,12 +73,7 @@ FrameStatus PacketFramer::feed(std::span<const uint8_t> in, size_t* out_consumed
     }
     buffer_.push_back(in[pos++]);
     switch (parse_fixed_header(buffer_, &header_)) {
-      case HeaderStatus::kNeedMore:
-        if (buffer_.size() >= kMaxHeaderSize) {  // unreachable: parse says kMalformed first
-          failure_ = FrameStatus::kMalformed;
-          *out_consumed = pos;
-          return failure_;
-        }
+      case HeaderStatus::kNeedMore:  // never past 5 bytes: a 5th length byte is kMalformed
         continue;
       case HeaderStatus::kMalformed:
         failure_ = FrameStatus::kMalformed;
