@@ -178,6 +178,14 @@ RedisStore::Ticket RedisStore::lookup(std::string_view device_id, const std::str
   return ticket;
 }
 
+bool RedisStore::execute(const std::vector<std::string>& argv) {
+  if (state_ != State::kReady || !send(kWriteTicket, Slot::kSetup, argv)) {
+    ++dropped_writes_;
+    return false;
+  }
+  return true;
+}
+
 void RedisStore::cancel(Ticket ticket) {
   auto it = pending_.find(ticket);
   if (it != pending_.end()) it->second.done = nullptr;
@@ -191,6 +199,10 @@ void RedisStore::on_reply_thunk(redisAsyncContext* ctx, void* reply, void* privd
 
 void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
   const auto* reply = static_cast<const redisReply*>(reply_ptr);
+  if (slot == Slot::kSetup && ticket == kWriteTicket) {
+    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) ++dropped_writes_;
+    return;
+  }
   if (slot == Slot::kSetup) {
     if (reply == nullptr) return;  // connection went away; on_disconnect handles it
     if (reply->type == REDIS_REPLY_ERROR) {

@@ -67,6 +67,12 @@ class RedisStore {
   // cancel guarantees the lookup's callback will not run. Unknown tickets are ignored.
   void cancel(Ticket ticket);
 
+  // execute sends a write whose answer nobody waits for (sessions, events). It never delays
+  // lookups beyond their place in the pipeline. False (and counted) when there is no
+  // connection to send it on: such writes are dropped, not queued.
+  bool execute(const std::vector<std::string>& argv);
+  uint64_t dropped_writes() const { return dropped_writes_; }
+
   // connected: the connection is up (AUTH/SELECT done). For readiness checks.
   bool connected() const { return state_ == State::kReady; }
 
@@ -74,7 +80,10 @@ class RedisStore {
 
  private:
   enum class State { kIdle, kConnecting, kReady, kClosed };
+  // What a reply answers; encoded with the ticket in hiredis's privdata. kSetup covers
+  // AUTH/SELECT/PING (ticket 0) and fire-and-forget writes (ticket 1, never a lookup).
   enum class Slot : uint8_t { kDevice = 0, kCert = 1, kBinding = 2, kSetup = 3 };
+  static constexpr uint64_t kWriteTicket = 1;
 
   struct Pending {
     LookupResult result;
@@ -103,7 +112,8 @@ class RedisStore {
   RedisKeys keys_;
   State state_ = State::kIdle;
   redisAsyncContext* ctx_ = nullptr;      // owned by hiredis; freed by it after disconnect
-  uint64_t next_ticket_ = 1;
+  uint64_t next_ticket_ = 2;  // 0 and 1 are the set-up and write pseudo-tickets
+  uint64_t dropped_writes_ = 0;
   std::map<Ticket, Pending> pending_;     // ordered: the oldest lookup is first
   std::vector<Ticket> deferred_failures_;
   std::chrono::milliseconds backoff_{100};

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "proxy/abuse_guard.h"
 #include "proxy/connect_rewrite.h"
 #include "proxy/peer_address.h"
 #include "proxy/secret_check.h"
@@ -20,6 +21,27 @@ constexpr size_t kLowWater = 64 * 1024;
 constexpr size_t kMaxPipelined = 64 * 1024;
 // How long a refusal or a close may take to flush before the sockets are dropped.
 constexpr uint64_t kLingerMs = 2000;
+
+// MQTT 5 DISCONNECT reason codes used when the proxy ends a session.
+constexpr uint8_t kDisconnectNotAuthorized = 0x87;
+constexpr uint8_t kDisconnectAdministrativeAction = 0x98;
+
+// Refusals that count towards brute-force bans: guesses at identities and keys. Disabled
+// devices, bans themselves and outages do not.
+bool counts_as_auth_failure(auth::Reason reason) {
+  switch (reason) {
+    case auth::Reason::kUnknownDevice:
+    case auth::Reason::kBadSecret:
+    case auth::Reason::kUsernameMismatch:
+    case auth::Reason::kNoPassword:
+    case auth::Reason::kWrongAuthType:
+    case auth::Reason::kCertUnknown:
+    case auth::Reason::kCertNotBound:
+      return true;
+    default:
+      return false;
+  }
+}
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -137,6 +159,7 @@ void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const
     self->close("tls_write_error");
     return;
   }
+  self->to_client_boundary_.advance(bytes);
   self->bytes_to_client_ += bytes.size();
   if (self->flush_to_client()) self->update_backpressure();
 }
@@ -215,6 +238,9 @@ void ClientConnection::on_deadline(uv_timer_t* timer) {
       self->backend_.reset();
       self->try_backend(self->backend_attempt_ + 1);
       break;
+    case State::kRelaying:
+      self->kick("certificate_expired", kDisconnectNotAuthorized);
+      break;
     case State::kRefusing:
     case State::kClosed:
       self->finish_close();
@@ -291,7 +317,6 @@ void ClientConnection::handle_connect_packet(std::span<const uint8_t> packet) {
       break;
     case mqttparse::ConnectStatus::kUnsupportedProtocolLevel:
       // The client's level is unknown: answer in the 3.1.1 format, as the 3.1.1 spec asks.
-      connect_->version = mqttparse::ProtocolVersion::kV311;
       refuse(auth::Reason::kUnsupportedProtocol);
       return;
     case mqttparse::ConnectStatus::kNotConnect:
@@ -302,6 +327,11 @@ void ClientConnection::handle_connect_packet(std::span<const uint8_t> packet) {
       return;
   }
   device_id_ = connect_->client_id;
+  version_ = connect_->version;
+  if (services_.abuse().banned(ip_of(peer_), device_id_)) {
+    refuse(auth::Reason::kBanned);  // no lookup, no hashing
+    return;
+  }
 
   auth::ConnectFacts facts = connect_facts();
   auth::Reason early = auth::precheck(facts);
@@ -336,6 +366,8 @@ void ClientConnection::on_lookup(auth::LookupResult&& result) {
   device_ = std::move(result.device);
   auth::CertRecord* cert = result.cert ? &*result.cert : nullptr;
   auth::Decision decision = auth::decide(connect_facts(), device_, cert, unix_now());
+  if (connect_->username) username_ = *connect_->username;
+  secret_fingerprint_ = std::hash<std::string_view>{}(device_.secret());
   switch (decision.verdict) {
     case auth::Verdict::kRefuse:
       refuse(decision.reason);
@@ -424,8 +456,19 @@ void ClientConnection::on_backend_ready() {
   std::vector<uint8_t> rewritten =
       mqttparse::encode_connect(rewrite_connect(*connect_, services_.config().backend.rewrite, vars));
   connect_.reset();  // the password and the rest of the CONNECT are no longer needed
+  if (rewritten.empty()) {
+    // A template produced a field MQTT cannot carry (over 65535 bytes): an operator error.
+    spdlog::error("device {}: rewritten CONNECT cannot be encoded; check backend.rewrite", device_id_);
+    refuse(auth::Reason::kBackendUnavailable);
+    return;
+  }
   spdlog::info("connect accepted device={} listener={} peer={} backend={}", device_id_,
                listener_.config->name, peer_, backend_name_);
+  connected_at_ = unix_now();
+  conn_id_ = services_.next_conn_id();
+  services_.session_started(this);
+  services_.journal().opened(session_facts());
+  arm_certificate_expiry();
   if (!send_to_backend(rewritten)) return;
   if (!pending_to_backend_.empty()) {
     std::vector<uint8_t> pipelined = std::move(pending_to_backend_);
@@ -442,10 +485,13 @@ void ClientConnection::on_backend_ready() {
 }
 
 void ClientConnection::refuse(auth::Reason reason) {
-  mqttparse::ProtocolVersion version = connect_ ? connect_->version : mqttparse::ProtocolVersion::kV311;
+  // version_ is 3.1.1 until a CONNECT decoded: an unknown level gets the 3.1.1 format.
+  mqttparse::ProtocolVersion version = version_;
   uint8_t code = auth::connack_code(reason, version);
   spdlog::info("connect refused device={} listener={} peer={} reason={} connack=0x{:02x}",
                device_id_, listener_.config->name, peer_, auth::reason_name(reason), code);
+  if (counts_as_auth_failure(reason)) services_.abuse().record_failure(ip_of(peer_), device_id_);
+  services_.journal().auth_failed(device_id_, listener_.config->name, peer_, auth::reason_name(reason));
   backend_.reset();
   state_ = State::kRefusing;
   std::vector<uint8_t> connack = mqttparse::encode_connack(version, code);
@@ -456,6 +502,78 @@ void ClientConnection::refuse(auth::Reason reason) {
   tls_->shutdown();
   if (!flush_to_client()) return;
   close("refused");
+}
+
+// ---- live sessions -----------------------------------------------------------------------
+
+SessionFacts ClientConnection::session_facts() const {
+  SessionFacts facts;
+  facts.device_id = device_id_;
+  facts.listener = listener_.config->name;
+  facts.peer = peer_;
+  facts.cert_id = peer_cert_.cert_id;
+  facts.conn_id = conn_id_;
+  facts.connected_at = connected_at_;
+  return facts;
+}
+
+void ClientConnection::arm_certificate_expiry() {
+  if (!listener_.tls->requires_client_cert()) return;
+  int64_t remaining_ms = (peer_cert_.not_after - unix_now()) * 1000;
+  uv_timer_start(deadline_.get(), &ClientConnection::on_deadline,
+                 static_cast<uint64_t>(std::max<int64_t>(remaining_ms, 0)), 0);
+}
+
+void ClientConnection::revalidate() {
+  if (state_ != State::kRelaying || lookup_ticket_ != auth::RedisStore::kNoTicket) return;
+  const std::string* cert_id = listener_.tls->requires_client_cert() ? &peer_cert_.cert_id : nullptr;
+  lookup_ticket_ = services_.store().lookup(
+      device_id_, cert_id, [this](auth::LookupResult&& result) { on_revalidated(std::move(result)); });
+}
+
+void ClientConnection::on_revalidated(auth::LookupResult&& result) {
+  lookup_ticket_ = auth::RedisStore::kNoTicket;
+  if (state_ != State::kRelaying) return;
+  // Redis being unreachable is no reason to drop live devices: keep them until it answers.
+  if (result.status != auth::LookupStatus::kOk) return;
+  auth::ConnectFacts facts;
+  facts.listener_auth = listener_.config->auth;
+  facts.version = version_;
+  facts.client_id = device_id_;
+  facts.username = std::string_view(username_);
+  facts.has_password = true;
+  facts.peer_cert = listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr;
+  auth::CertRecord* cert = result.cert ? &*result.cert : nullptr;
+  auth::Decision decision = auth::decide(facts, result.device, cert, unix_now());
+  if (decision.verdict == auth::Verdict::kRefuse) {
+    // The device itself was switched off or removed: an administrative action. A credential
+    // that no longer holds (certificate, binding): not authorized.
+    bool device_gone = decision.reason == auth::Reason::kDeviceDisabled ||
+                       decision.reason == auth::Reason::kUnknownDevice;
+    kick(auth::reason_name(decision.reason),
+         device_gone ? kDisconnectAdministrativeAction : kDisconnectNotAuthorized);
+    return;
+  }
+  if (decision.verdict == auth::Verdict::kVerifySecret &&
+      std::hash<std::string_view>{}(result.device.secret()) != secret_fingerprint_) {
+    kick("key_changed", kDisconnectNotAuthorized);
+    return;
+  }
+  device_ = std::move(result.device);
+}
+
+void ClientConnection::kick(std::string_view why, uint8_t disconnect_reason) {
+  if (state_ != State::kRelaying) return;
+  spdlog::info("session kicked device={} listener={} peer={} reason={}", device_id_,
+               listener_.config->name, peer_, why);
+  services_.journal().kicked(session_facts(), why);
+  // Injected only between the broker's packets: mid-packet it would corrupt the stream, and
+  // then the plain close alone is the honest signal.
+  if (version_ == mqttparse::ProtocolVersion::kV5 && to_client_boundary_.at_boundary()) {
+    tls_->write(mqttparse::encode_disconnect_v5(disconnect_reason));
+  }
+  std::string reason = "kicked:" + std::string(why);
+  close(reason);
 }
 
 // ---- closing -----------------------------------------------------------------------------
@@ -477,6 +595,8 @@ void ClientConnection::close(std::string_view why) {
     spdlog::info("disconnect device={} listener={} peer={} reason={} bytes_in={} bytes_out={} duration={:.3f}s",
                  device_id_, listener_.config->name, peer_, why, bytes_from_client_, bytes_to_client_,
                  seconds);
+    services_.session_ended(this);
+    services_.journal().closed(session_facts(), why, bytes_from_client_, bytes_to_client_, seconds);
     tls_->shutdown();
     flush_to_client();
   } else if (why != "refused") {

@@ -22,6 +22,8 @@
 #include "auth/secret.h"
 #include "mqttparse/connect.h"
 #include "mqttparse/packet.h"
+#include "proxy/session_journal.h"
+#include "proxy/packet_boundary.h"
 #include "proxy/tls_session.h"
 #include "proxy/uv_handle.h"
 
@@ -58,6 +60,17 @@ class ClientConnection {
 
   State state() const { return state_; }
   const std::string& device_id() const { return device_id_; }
+  // cert_id: the client certificate's identity on cert listeners, else empty.
+  const std::string& cert_id() const { return peer_cert_.cert_id; }
+  SessionFacts session_facts() const;
+
+  // revalidate re-reads the device (and certificate) records and closes the session if it
+  // would no longer be accepted. Only while relaying; a re-check already in flight is kept.
+  void revalidate();
+
+  // kick closes a relaying session on an administrator's request: MQTT 5 clients first get
+  // DISCONNECT with |disconnect_reason| (0x98 administrative action, 0x87 not authorized).
+  void kick(std::string_view why, uint8_t disconnect_reason);
 
   // Called by SecretCheck on the loop thread when the thread-pool verification is done.
   void on_secret_verified(auth::VerifyResult result);
@@ -86,6 +99,8 @@ class ClientConnection {
   void try_backend(size_t attempt);
   void on_backend_ready();
   void refuse(auth::Reason reason);
+  void on_revalidated(auth::LookupResult&& result);
+  void arm_certificate_expiry();
   void finish_close();
   void update_backpressure();
 
@@ -100,6 +115,7 @@ class ClientConnection {
   mqttparse::PacketFramer framer_;
   std::optional<mqttparse::ConnectPacket> connect_;
   auth::DeviceRecord device_;
+  PacketBoundary to_client_boundary_;         // the broker's packets as relayed to the device
   std::vector<uint8_t> pending_to_backend_;   // bytes the client sent after CONNECT
   uv_connect_t connect_request_{};
   auth::RedisStore::Ticket lookup_ticket_ = auth::RedisStore::kNoTicket;
@@ -112,6 +128,12 @@ class ClientConnection {
   std::string peer_;                          // "ip:port" of the device
   std::string device_id_;
   std::string backend_name_;
+  std::string conn_id_;
+  // Kept from the CONNECT for re-checks while relaying (the packet itself is dropped).
+  std::string username_;
+  mqttparse::ProtocolVersion version_ = mqttparse::ProtocolVersion::kV311;
+  size_t secret_fingerprint_ = 0;             // hash of the stored secret accepted at connect
+  int64_t connected_at_ = 0;                  // unix seconds
   std::chrono::steady_clock::time_point accepted_at_;
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;

@@ -1,6 +1,7 @@
 // mqtt-auth-proxy: the daemon. Loads and validates the config, builds the shared TLS
 // contexts, starts one worker per core, and turns signals into shutdown.
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -71,6 +72,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   config::LoadResult loaded = config::load_config_file(options.config_path);
+  for (const auto& warning : loaded.warnings) {
+    std::fprintf(stderr, "warning: %s\n", warning.to_string().c_str());
+  }
   if (!loaded.errors.empty()) {
     for (const auto& error : loaded.errors) std::fprintf(stderr, "%s\n", error.to_string().c_str());
     return 1;
@@ -96,9 +100,16 @@ int main(int argc, char** argv) {
 
   unsigned worker_count = config->workers != 0 ? config->workers
                                                 : std::max(1u, std::thread::hardware_concurrency());
+  std::string node = config->node_name;
+  if (node.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    node = host;
+  }
+  proxy::AbuseGuard abuse(config->limits);
   std::vector<std::unique_ptr<proxy::Worker>> workers;
   for (unsigned i = 0; i < worker_count; ++i) {
-    workers.push_back(std::make_unique<proxy::Worker>(i, config, listeners, backends));
+    workers.push_back(std::make_unique<proxy::Worker>(i, config, listeners, backends, abuse, node));
     if (!workers.back()->open_listeners(&error)) {
       spdlog::critical("{}", error);
       return 1;

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include "proxy/client_connection.h"
+#include "proxy/peer_address.h"
 
 namespace proxy {
 namespace {
@@ -26,16 +29,25 @@ std::atomic<uint32_t>& open_connection_count() {
 }
 
 Worker::Worker(unsigned index, std::shared_ptr<const config::Config> config,
-               const std::vector<ListenerRuntime>& listeners, std::vector<BackendServer> backends)
+               const std::vector<ListenerRuntime>& listeners, std::vector<BackendServer> backends,
+               AbuseGuard& abuse, const std::string& node)
     : index_(index),
       config_(std::move(config)),
       store_(loop_.uv(), endpoint_from(config_->redis), auth::RedisKeys(config_->redis.key_prefix)),
-      backends_(std::move(backends)) {
+      backends_(std::move(backends)),
+      abuse_(abuse),
+      journal_(store_, *config_, node),
+      change_feed_(loop_.uv(), endpoint_from(config_->redis), store_.keys().changes(),
+                   [this](auth::ChangeKind kind, const std::string& id) { on_change(kind, id); },
+                   [this] { on_resubscribed(); }) {
+  conn_id_prefix_ = node + ":" + std::to_string(getpid()) + ":" + std::to_string(index) + ":";
   for (const ListenerRuntime& runtime : listeners) {
     listeners_.push_back(std::make_unique<Listener>(
         runtime, [this](const ListenerRuntime& l, TcpHandle client) { accept(l, std::move(client)); }));
   }
   uv_timer_init(loop_.uv(), bury_timer_.allocate(this));
+  uv_timer_init(loop_.uv(), revalidate_timer_.allocate(this));
+  uv_timer_init(loop_.uv(), refresh_timer_.allocate(this));
 }
 
 Worker::~Worker() = default;
@@ -49,6 +61,20 @@ bool Worker::open_listeners(std::string* out_error) {
 
 void Worker::start() {
   store_.start();
+  change_feed_.start();
+  auto interval = config_->auth.revalidate_interval;
+  if (interval.count() > 0) {
+    // Twenty ticks an interval spread the re-checks instead of bursting them at Redis.
+    uint64_t tick = std::max<uint64_t>(50, interval.count() / 20);
+    sweep_started_ = std::chrono::steady_clock::now();
+    uv_timer_start(revalidate_timer_.get(), [](uv_timer_t* t) {
+      if (auto* self = static_cast<Worker*>(t->data)) self->revalidate_tick();
+    }, tick, tick);
+  }
+  uint64_t refresh = std::max<uint64_t>(1000, config_->sessions.ttl.count() / 3);
+  uv_timer_start(refresh_timer_.get(), [](uv_timer_t* t) {
+    if (auto* self = static_cast<Worker*>(t->data)) self->refresh_sessions();
+  }, refresh, refresh);
   thread_ = std::thread([this] {
     loop_.run();
     spdlog::debug("worker {} stopped", index_);
@@ -65,6 +91,11 @@ void Worker::join() {
 }
 
 void Worker::accept(const ListenerRuntime& listener, TcpHandle client) {
+  std::string peer = peer_address_of(client.get());
+  if (!abuse_.admit_connection(ip_of(peer))) {
+    spdlog::debug("listener {}: connection rate limit for {}", listener.config->name, peer);
+    return;  // closed before any TLS work is spent
+  }
   if (open_connection_count().load(std::memory_order_relaxed) >= config_->limits.max_connections) {
     spdlog::warn("listener {}: max_connections ({}) reached, connection dropped",
                  listener.config->name, config_->limits.max_connections);
@@ -88,6 +119,83 @@ void Worker::release(ClientConnection* connection) {
 
 void Worker::bury_released() { released_.clear(); }
 
+std::string Worker::next_conn_id() { return conn_id_prefix_ + std::to_string(++conn_seq_); }
+
+void Worker::session_started(ClientConnection* connection) {
+  sessions_by_device_.emplace(connection->device_id(), connection);
+  if (!connection->cert_id().empty()) sessions_by_cert_.emplace(connection->cert_id(), connection);
+}
+
+void Worker::session_ended(ClientConnection* connection) {
+  auto forget = [connection](SessionIndex& index, const std::string& key) {
+    auto [first, last] = index.equal_range(key);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == connection) {
+        index.erase(it);
+        return;
+      }
+    }
+  };
+  forget(sessions_by_device_, connection->device_id());
+  if (!connection->cert_id().empty()) forget(sessions_by_cert_, connection->cert_id());
+}
+
+template <typename Fn>
+void Worker::for_each_session(const SessionIndex& index, const std::string& key, Fn fn) {
+  // Collected first: acting on a session (a kick) removes it from the index.
+  std::vector<ClientConnection*> matches;
+  auto [first, last] = index.equal_range(key);
+  for (auto it = first; it != last; ++it) matches.push_back(it->second);
+  for (ClientConnection* connection : matches) fn(connection);
+}
+
+void Worker::on_change(auth::ChangeKind kind, const std::string& id) {
+  switch (kind) {
+    case auth::ChangeKind::kDevice:
+      for_each_session(sessions_by_device_, id, [](ClientConnection* c) { c->revalidate(); });
+      break;
+    case auth::ChangeKind::kCert:
+      for_each_session(sessions_by_cert_, id, [](ClientConnection* c) { c->revalidate(); });
+      break;
+    case auth::ChangeKind::kKick:
+      for_each_session(sessions_by_device_, id,
+                       [](ClientConnection* c) { c->kick("kicked", 0x98); });
+      break;
+  }
+}
+
+void Worker::on_resubscribed() {
+  // Changes published while the feed was down are lost: re-check everyone, at sweep pace.
+  if (subscribed_before_) sweep_started_ = {};
+  subscribed_before_ = true;
+}
+
+void Worker::revalidate_tick() {
+  auto now = std::chrono::steady_clock::now();
+  if (sweep_.empty()) {
+    if (now - sweep_started_ < config_->auth.revalidate_interval) return;
+    sweep_started_ = now;
+    sweep_.reserve(sessions_by_device_.size());
+    for (const auto& [device_id, connection] : sessions_by_device_) sweep_.push_back(device_id);
+    sweep_per_tick_ = std::max<size_t>(1, (sweep_.size() + 19) / 20);
+  }
+  for (size_t i = 0; i < sweep_per_tick_ && !sweep_.empty(); ++i) {
+    std::string device_id = std::move(sweep_.back());
+    sweep_.pop_back();
+    for_each_session(sessions_by_device_, device_id, [](ClientConnection* c) { c->revalidate(); });
+  }
+  abuse_.purge();
+}
+
+void Worker::refresh_sessions() {
+  std::string_view previous;
+  for (const auto& [device_id, connection] : sessions_by_device_) {
+    if (device_id == previous) continue;
+    journal_.refresh(device_id);
+    previous = device_id;
+  }
+}
+
 void Worker::shutdown_on_loop() {
   for (auto& listener : listeners_) listener->close();
   std::vector<ClientConnection*> open;
@@ -97,8 +205,11 @@ void Worker::shutdown_on_loop() {
   // Connections released above are destroyed now; the rest linger at most their close timer.
   released_.clear();
   connections_.clear();
+  change_feed_.close();
   store_.close();
   bury_timer_.reset();
+  revalidate_timer_.reset();
+  refresh_timer_.reset();
 }
 
 }  // namespace proxy

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "auth/change_feed.h"
 #include "auth/redis_store.h"
 #include "proxy/backend_pool.h"
 #include "proxy/event_loop.h"
@@ -19,7 +20,8 @@ namespace proxy {
 class Worker final : public WorkerServices {
  public:
   Worker(unsigned index, std::shared_ptr<const config::Config> config,
-         const std::vector<ListenerRuntime>& listeners, std::vector<BackendServer> backends);
+         const std::vector<ListenerRuntime>& listeners, std::vector<BackendServer> backends,
+         AbuseGuard& abuse, const std::string& node);
   ~Worker() override;
 
   // open_listeners binds every listener; call before start().
@@ -41,9 +43,22 @@ class Worker final : public WorkerServices {
   std::span<uint8_t> plaintext_buffer() override { return plaintext_buffer_; }
   std::span<uint8_t> ciphertext_buffer() override { return ciphertext_buffer_; }
   void release(ClientConnection* connection) override;
+  AbuseGuard& abuse() override { return abuse_; }
+  SessionJournal& journal() override { return journal_; }
+  void session_started(ClientConnection* connection) override;
+  void session_ended(ClientConnection* connection) override;
+  std::string next_conn_id() override;
 
  private:
+  using SessionIndex = std::unordered_multimap<std::string, ClientConnection*>;
+
   void accept(const ListenerRuntime& listener, TcpHandle client);
+  void on_change(auth::ChangeKind kind, const std::string& id);
+  void on_resubscribed();
+  void revalidate_tick();
+  void refresh_sessions();
+  template <typename Fn>
+  void for_each_session(const SessionIndex& index, const std::string& key, Fn fn);
   void shutdown_on_loop();
   void bury_released();
 
@@ -52,6 +67,20 @@ class Worker final : public WorkerServices {
   EventLoop loop_;
   auth::RedisStore store_;
   BackendPool backends_;
+  AbuseGuard& abuse_;
+  SessionJournal journal_;
+  auth::ChangeFeed change_feed_;
+  SessionIndex sessions_by_device_;
+  SessionIndex sessions_by_cert_;
+  // Revalidation sweep: device IDs still to re-check in this interval, and the pace.
+  std::vector<std::string> sweep_;
+  size_t sweep_per_tick_ = 1;
+  std::chrono::steady_clock::time_point sweep_started_{};
+  bool subscribed_before_ = false;
+  uint64_t conn_seq_ = 0;
+  std::string conn_id_prefix_;
+  TimerHandle revalidate_timer_;
+  TimerHandle refresh_timer_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   std::vector<std::unique_ptr<ClientConnection>> released_;

@@ -10,7 +10,9 @@
 
 #include "auth/redis_store.h"
 #include "config/config.h"
+#include "proxy/abuse_guard.h"
 #include "proxy/backend_pool.h"
+#include "proxy/session_journal.h"
 #include "proxy/tls_context.h"
 
 namespace proxy {
@@ -38,6 +40,18 @@ class WorkerServices {
   virtual std::span<uint8_t> read_buffer() = 0;
   virtual std::span<uint8_t> plaintext_buffer() = 0;
   virtual std::span<uint8_t> ciphertext_buffer() = 0;
+
+  // Shared by all workers; thread-safe.
+  virtual AbuseGuard& abuse() = 0;
+  virtual SessionJournal& journal() = 0;
+
+  // session_started / session_ended bracket the relaying phase: the worker indexes the
+  // connection by device and certificate for revocation, and records the session.
+  virtual void session_started(ClientConnection* connection) = 0;
+  virtual void session_ended(ClientConnection* connection) = 0;
+
+  // next_conn_id: an identifier unique across nodes, workers and time, for session records.
+  virtual std::string next_conn_id() = 0;
 
   // release destroys |connection| once the current callback has returned.
   virtual void release(ClientConnection* connection) = 0;
