@@ -38,7 +38,8 @@ OpResult<std::vector<std::string>> cert_ids_named(OpContext& ctx, const std::str
   Result result;
   for (const std::string& key : keys) {
     Reply reply = ctx.redis.read_reply();  // cert:<id>:devices sets answer WRONGTYPE
-    if (reply.io_failed()) return forward<std::vector<std::string>>(redis_failure(ctx.redis, reply));
+    if (reply.io_failed())
+      return forward<std::vector<std::string>>(redis_failure(ctx.redis, reply));
     if (!reply.is_error() && !reply.is_nil() && reply.str() == name) {
       result.value.push_back(key.substr(key_prefix.size()));
     }
@@ -108,18 +109,19 @@ OpResult<Empty> cert_register(OpContext& ctx, const CertRegistration& registrati
       plan.message = "certificate " + registration.cert_id + " is already registered";
       return plan;
     }
-    plan.commands = {{"HSET", key, "name", registration.name, "enabled",
-                      registration.enabled ? "1" : "0", "cn", registration.cn, "not_after",
-                      std::to_string(registration.not_after), "created_at",
-                      std::to_string(static_cast<long long>(std::time(nullptr)))},
-                     publish_cert(ctx, registration.cert_id)};
+    plan.commands = {
+        {"HSET", key, "name", registration.name, "enabled", registration.enabled ? "1" : "0", "cn",
+         registration.cn, "not_after", std::to_string(registration.not_after), "created_at",
+         std::to_string(static_cast<long long>(std::time(nullptr)))},
+        publish_cert(ctx, registration.cert_id)};
     return plan;
   });
 }
 
 OpResult<std::string> resolve_cert(OpContext& ctx, const std::string& ref) {
   using Result = OpResult<std::string>;
-  if (!valid_record_id(ref)) return Result::failure(OpStatus::kInvalidArgument, "invalid certificate reference");
+  if (!valid_record_id(ref))
+    return Result::failure(OpStatus::kInvalidArgument, "invalid certificate reference");
   if (cert_exists(ctx, ref)) {
     Result result;
     result.value = ref;
@@ -127,7 +129,8 @@ OpResult<std::string> resolve_cert(OpContext& ctx, const std::string& ref) {
   }
   auto named = cert_ids_named(ctx, ref);
   if (!named.ok()) return Result::failure(named.status, named.message);
-  if (named.value.empty()) return Result::failure(OpStatus::kNotFound, "certificate " + ref + " not found");
+  if (named.value.empty())
+    return Result::failure(OpStatus::kNotFound, "certificate " + ref + " not found");
   if (named.value.size() > 1) {
     return Result::failure(OpStatus::kRefused,
                            "several certificates are named " + ref + "; use the cert_id");
@@ -147,7 +150,8 @@ OpResult<CertRecord> cert_get(OpContext& ctx, const std::string& ref) {
   Reply devices = ctx.redis.read_reply();
   if (hash.is_error()) return forward<CertRecord>(redis_failure(ctx.redis, hash));
   if (devices.is_error()) return forward<CertRecord>(redis_failure(ctx.redis, devices));
-  if (hash.elements().empty()) return Result::failure(OpStatus::kNotFound, "certificate " + ref + " not found");
+  if (hash.elements().empty())
+    return Result::failure(OpStatus::kNotFound, "certificate " + ref + " not found");
   Result result;
   result.value.cert_id = resolved.value;
   result.value.fields = hash_to_pairs(hash);

@@ -25,7 +25,9 @@ class ParsedArgs {
   std::vector<std::string> values(const std::string& name) const;
   // option_names: every option present, for checking them against what a command accepts.
   std::vector<std::string> option_names() const;
-  void add(const std::string& name, std::string value) { options_[name].push_back(std::move(value)); }
+  void add(const std::string& name, std::string value) {
+    options_[name].push_back(std::move(value));
+  }
 
  private:
   std::map<std::string, std::vector<std::string>> options_;

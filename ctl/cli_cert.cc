@@ -31,7 +31,9 @@ int register_and_print(Cli& cli, RedisSession& session, const CertIdentity& iden
         .field("not_after", identity.not_after)
         .field("enabled", registration.enabled);
     if (files != nullptr) {
-      json.field("cert", files->cert_path).field("key", files->key_path).field("ca", files->ca_copy_path);
+      json.field("cert", files->cert_path)
+          .field("key", files->key_path)
+          .field("ca", files->ca_copy_path);
     }
     json.end_object();
     cli.out << json.str() << "\n";
@@ -48,7 +50,8 @@ int register_and_print(Cli& cli, RedisSession& session, const CertIdentity& iden
 // refuse_taken_name: exit code 1 when a certificate already has |name|, kExitOk otherwise.
 int refuse_taken_name(Cli& cli, RedisSession& session, const std::string& name) {
   auto existing = resolve_cert(*session.ops, name);
-  if (existing.ok()) return fail(cli, OpStatus::kAlreadyExists, "a certificate named " + name + " exists");
+  if (existing.ok())
+    return fail(cli, OpStatus::kAlreadyExists, "a certificate named " + name + " exists");
   if (existing.status != OpStatus::kNotFound) return fail(cli, existing);
   return kExitOk;
 }
@@ -86,7 +89,11 @@ int change_bindings(Cli& cli, bool bind) {
   if (!result.ok()) return fail(cli, result);
   if (cli.json) {
     JsonWriter json;
-    json.begin_object().field("ok", true).field("cert_id", resolved.value).key("devices").begin_array();
+    json.begin_object()
+        .field("ok", true)
+        .field("cert_id", resolved.value)
+        .key("devices")
+        .begin_array();
     for (const std::string& device : devices) json.string(device);
     json.end_array().end_object();
     cli.out << json.str() << "\n";
@@ -105,7 +112,8 @@ int run_cert_create(Cli& cli) {
   auto ca_dir = cli.args.value("ca");
   auto name = cli.args.value("name");
   auto out_dir = cli.args.value("out");
-  if (!ca_dir || !name || !out_dir) return usage_error(cli, "cert create needs --ca, --name and --out");
+  if (!ca_dir || !name || !out_dir)
+    return usage_error(cli, "cert create needs --ca, --name and --out");
   auto days = parse_days(cli, kClientDays);
   if (!days) return usage_error(cli, "--days must be a positive number of days");
   auto key_type = parse_key_type_option(cli);
@@ -175,14 +183,14 @@ int run_cert_list(Cli& cli) {
           .field("cn", cert.cn)
           .key("not_after");
       write_unix_time(json, cert.not_after);
-      json.field("devices", static_cast<int64_t>(cert.device_count))
-          .end_object();
+      json.field("devices", static_cast<int64_t>(cert.device_count)).end_object();
     }
     json.end_array();
     cli.out << json.str() << "\n";
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows = {{"CERT_ID", "NAME", "ENABLED", "CN", "NOT_AFTER", "DEVICES"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"CERT_ID", "NAME", "ENABLED", "CN", "NOT_AFTER", "DEVICES"}};
   for (const CertSummary& cert : result.value) {
     rows.push_back({cert.cert_id, cert.name, cert.enabled ? "yes" : "no", cert.cn,
                     format_unix_time(cert.not_after), std::to_string(cert.device_count)});

@@ -194,8 +194,11 @@ int run_kick(Cli& cli) {
   if (!result.ok()) return fail(cli, result);
   if (cli.json) {
     JsonWriter json;
-    json.begin_object().field("ok", true).field("device", id).field("receivers",
-        static_cast<int64_t>(result.value)).end_object();
+    json.begin_object()
+        .field("ok", true)
+        .field("device", id)
+        .field("receivers", static_cast<int64_t>(result.value))
+        .end_object();
     cli.out << json.str() << "\n";
   } else {
     cli.out << "kick " << id << " published to " << result.value << " proxy node(s)\n";

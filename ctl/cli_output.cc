@@ -10,9 +10,12 @@ namespace ctl {
 
 int exit_code_for(OpStatus status) {
   switch (status) {
-    case OpStatus::kOk: return kExitOk;
-    case OpStatus::kInvalidArgument: return kExitUsage;
-    default: return kExitFailed;
+    case OpStatus::kOk:
+      return kExitOk;
+    case OpStatus::kInvalidArgument:
+      return kExitUsage;
+    default:
+      return kExitFailed;
   }
 }
 
@@ -29,13 +32,14 @@ int usage_error(Cli& cli, const std::string& message) {
 int open_redis(Cli& cli, RedisSession* out_session) {
   std::string url_text = cli.args.value("redis").value_or(kDefaultRedisUrl);
   auto url = parse_redis_url(url_text);
-  if (!url) return usage_error(cli, "--redis must look like redis://[[user]:password@]host[:port][/db]");
+  if (!url)
+    return usage_error(cli, "--redis must look like redis://[[user]:password@]host[:port][/db]");
   std::string error;
   if (RedisClient::connect(*url, &out_session->client, &error) != RedisClient::ConnectStatus::kOk) {
     return fail(cli, OpStatus::kRedisError, error);
   }
-  out_session->ops = std::make_unique<OpContext>(
-      OpContext{*out_session->client, auth::RedisKeys(cli.args.value("prefix").value_or(kDefaultPrefix))});
+  out_session->ops = std::make_unique<OpContext>(OpContext{
+      *out_session->client, auth::RedisKeys(cli.args.value("prefix").value_or(kDefaultPrefix))});
   return kExitOk;
 }
 
@@ -52,7 +56,8 @@ std::optional<int> parse_days(const Cli& cli, int fallback) {
 
 std::string format_unix_time(const std::string& unix_seconds) {
   long long seconds = 0;
-  auto [end, ec] = std::from_chars(unix_seconds.data(), unix_seconds.data() + unix_seconds.size(), seconds);
+  auto [end, ec] =
+      std::from_chars(unix_seconds.data(), unix_seconds.data() + unix_seconds.size(), seconds);
   if (ec != std::errc() || end != unix_seconds.data() + unix_seconds.size()) return unix_seconds;
   std::time_t time = static_cast<std::time_t>(seconds);
   std::tm utc{};

@@ -73,8 +73,10 @@ OpResult<DeviceAddResult> device_add(OpContext& ctx, const DeviceAddRequest& req
   }
 
   Result result;
-  std::vector<std::string> hset = {"HSET", ctx.keys.device(request.id), "username",
-                                   request.username, "auth", request.auth, "enabled", "1"};
+  std::vector<std::string> hset = {"HSET",     ctx.keys.device(request.id),
+                                   "username", request.username,
+                                   "auth",     request.auth,
+                                   "enabled",  "1"};
   if (request.auth == "token") {
     std::string key = request.key ? *request.key : generate_device_key();
     if (!request.key) result.value.generated_key = key;
@@ -143,7 +145,8 @@ OpResult<std::vector<DeviceSummary>> device_list(OpContext& ctx, const std::stri
   Result result;
   for (const std::string& key : keys) {
     Reply reply = ctx.redis.read_reply();
-    if (reply.io_failed()) return forward<std::vector<DeviceSummary>>(redis_failure(ctx.redis, reply));
+    if (reply.io_failed())
+      return forward<std::vector<DeviceSummary>>(redis_failure(ctx.redis, reply));
     // device:<id>:certs sets answer WRONGTYPE; keys deleted since SCAN answer all nils.
     auto values = reply.elements();
     if (reply.is_error() || values.size() != 3 || values[0]->type == REDIS_REPLY_NIL) continue;

@@ -31,8 +31,8 @@ struct DeviceAddResult {
 // DeviceRecord: a device hash with its secret withheld.
 struct DeviceRecord {
   std::string id;
-  Fields fields;            // every field except `secret`, in Redis' order
-  bool secret_set = false;  // whether a `secret` field is stored
+  Fields fields;                   // every field except `secret`, in Redis' order
+  bool secret_set = false;         // whether a `secret` field is stored
   std::vector<std::string> certs;  // cert IDs in device:<id>:certs, sorted
 };
 

@@ -23,7 +23,9 @@ class JsonWriter {
   JsonWriter& null();
 
   // Shorthands for key(name) followed by a value.
-  JsonWriter& field(std::string_view name, std::string_view value) { return key(name).string(value); }
+  JsonWriter& field(std::string_view name, std::string_view value) {
+    return key(name).string(value);
+  }
   JsonWriter& field(std::string_view name, const char* value) { return key(name).string(value); }
   JsonWriter& field(std::string_view name, int64_t value) { return key(name).number(value); }
   JsonWriter& field(std::string_view name, bool value) { return key(name).boolean(value); }

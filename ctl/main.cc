@@ -13,7 +13,7 @@ namespace {
 using ctl::Cli;
 
 struct Command {
-  const char* words;          // "device add", "sessions", ...
+  const char* words;              // "device add", "sessions", ...
   std::set<std::string> options;  // accepted besides --redis, --prefix, --json
   size_t min_operands;
   size_t max_operands;
@@ -49,14 +49,14 @@ const std::vector<Command>& commands() {
 }
 
 constexpr ctl::OptionSpec kOptions[] = {
-    {"redis", true},  {"prefix", true}, {"json", false},    {"help", false},
-    {"username", true}, {"auth", true}, {"key", true},      {"label", true},
-    {"match", true},  {"out", true},    {"cn", true},       {"days", true},
-    {"ca", true},     {"san", true},    {"name", true},     {"disabled", false},
-    {"device", true},
+    {"redis", true},     {"prefix", true}, {"json", false}, {"help", false}, {"username", true},
+    {"auth", true},      {"key", true},    {"label", true}, {"match", true}, {"out", true},
+    {"cn", true},        {"days", true},   {"ca", true},    {"san", true},   {"name", true},
+    {"disabled", false}, {"device", true},
 };
 
-constexpr const char* kUsage = R"(usage: mqtt-authctl [--redis URL] [--prefix P] [--json] COMMAND ...
+constexpr const char* kUsage =
+    R"(usage: mqtt-authctl [--redis URL] [--prefix P] [--json] COMMAND ...
 
   device add ID --username U [--auth token|cert] [--key K] [--label k=v]...
   device get ID | device list [--match PREFIX]

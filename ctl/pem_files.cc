@@ -54,8 +54,8 @@ std::string_view bio_contents(BIO* bio) {
 OpResult<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return OpResult<std::string>::failure(OpStatus::kIoError, "cannot read " + path + ": " +
-                                                                  std::strerror(errno));
+    return OpResult<std::string>::failure(OpStatus::kIoError,
+                                          "cannot read " + path + ": " + std::strerror(errno));
   }
   OpResult<std::string> result;
   result.value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

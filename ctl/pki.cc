@@ -74,8 +74,8 @@ bssl::UniquePtr<X509> new_certificate(const std::string& cn, int days, EVP_PKEY*
   serial_bytes[0] &= 0x7f;  // positive
   serial_bytes[0] |= 0x40;  // and a full 16 bytes long
   bssl::UniquePtr<BIGNUM> serial(BN_bin2bn(serial_bytes, sizeof(serial_bytes), nullptr));
-  bssl::UniquePtr<ASN1_INTEGER> serial_asn1(
-      serial ? BN_to_ASN1_INTEGER(serial.get(), nullptr) : nullptr);
+  bssl::UniquePtr<ASN1_INTEGER> serial_asn1(serial ? BN_to_ASN1_INTEGER(serial.get(), nullptr)
+                                                   : nullptr);
   bssl::UniquePtr<X509_NAME> subject(X509_NAME_new());
   if (!cert || !serial_asn1 || !subject || !X509_set_version(cert.get(), X509_VERSION_3) ||
       !X509_set_serialNumber(cert.get(), serial_asn1.get()) ||
@@ -147,10 +147,21 @@ std::string san_entry(const std::string& name) {
   return "DNS:" + name;
 }
 
-OpResult<Empty> sign(X509* cert, EVP_PKEY* key) {
-  if (!X509_sign(cert, key, EVP_sha256())) {
+template <typename T, typename U>
+OpResult<T> failed(const OpResult<U>& result) {
+  return OpResult<T>::failure(result.status, result.message);
+}
+
+// sign_and_write signs |cert| with |signer|, then writes |key| to files.key_path, |cert| to
+// files.cert_path and, when |ca_copy| is set, |ca_copy| to files.ca_copy_path.
+OpResult<Empty> sign_and_write(X509* cert, EVP_PKEY* signer, EVP_PKEY* key,
+                               const IssuedFiles& files, X509* ca_copy) {
+  if (!X509_sign(cert, signer, EVP_sha256())) {
     return OpResult<Empty>::failure(OpStatus::kInvalidArgument, "cannot sign the certificate");
   }
+  if (auto written = write_key_file(files.key_path, key); !written.ok()) return written;
+  if (auto written = write_cert_file(files.cert_path, {cert}); !written.ok()) return written;
+  if (ca_copy != nullptr) return write_cert_file(files.ca_copy_path, {ca_copy});
   return {};
 }
 
@@ -214,7 +225,7 @@ OpResult<IssuedFiles> ca_init(const std::string& out_dir, const std::string& cn,
     return Result::failure(OpStatus::kRefused,
                            result.value.key_path + " exists; refusing to replace a CA key");
   }
-  if (auto made = make_directory(out_dir); !made.ok()) return Result::failure(made.status, made.message);
+  if (auto made = make_directory(out_dir); !made.ok()) return failed<IssuedFiles>(made);
 
   bssl::UniquePtr<EVP_PKEY> key = generate_key(KeyType::kEcP256);
   if (!key) return crypto_failure<IssuedFiles>("generate a key");
@@ -226,9 +237,8 @@ OpResult<IssuedFiles> ca_init(const std::string& out_dir, const std::string& cn,
                        {NID_subject_key_identifier, "hash"}})) {
     return crypto_failure<IssuedFiles>("build the CA certificate");
   }
-  if (auto signed_ = sign(cert.get(), key.get()); !signed_.ok()) return Result::failure(signed_.status, signed_.message);
-  if (auto w = write_key_file(result.value.key_path, key.get()); !w.ok()) return Result::failure(w.status, w.message);
-  if (auto w = write_cert_file(result.value.cert_path, {cert.get()}); !w.ok()) return Result::failure(w.status, w.message);
+  auto written = sign_and_write(cert.get(), key.get(), key.get(), result.value, nullptr);
+  if (!written.ok()) return failed<IssuedFiles>(written);
   result.value.identity = cert_identity(cert.get());
   return result;
 }
@@ -243,20 +253,21 @@ OpResult<IssuedFiles> issue_server_cert(const std::string& ca_dir, const std::st
   for (const std::string& name : sans.empty() ? std::vector<std::string>{cn} : sans) {
     std::string entry = san_entry(name);
     if (entry.empty()) {
-      return Result::failure(OpStatus::kInvalidArgument, "not a DNS name or IP address: '" + name + "'");
+      return Result::failure(OpStatus::kInvalidArgument,
+                             "not a DNS name or IP address: '" + name + "'");
     }
     san_value += (san_value.empty() ? "" : ",") + entry;
   }
   auto ca = load_ca(ca_dir);
-  if (!ca.ok()) return Result::failure(ca.status, ca.message);
-  if (auto made = make_directory(out_dir); !made.ok()) return Result::failure(made.status, made.message);
+  if (!ca.ok()) return failed<IssuedFiles>(ca);
+  if (auto made = make_directory(out_dir); !made.ok()) return failed<IssuedFiles>(made);
 
   bssl::UniquePtr<EVP_PKEY> key = generate_key(key_type);
   if (!key) return crypto_failure<IssuedFiles>("generate a key");
   bssl::UniquePtr<X509> cert = new_certificate(cn, days, key.get());
   X509* issuer = ca.value.cert.get();
   const char* usage = key_type == KeyType::kEcP256 ? "critical,digitalSignature"
-                                                    : "critical,digitalSignature,keyEncipherment";
+                                                   : "critical,digitalSignature,keyEncipherment";
   if (!cert || !X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) ||
       !add_extensions(cert.get(), issuer,
                       {{NID_basic_constraints, "critical,CA:FALSE"},
@@ -267,13 +278,11 @@ OpResult<IssuedFiles> issue_server_cert(const std::string& ca_dir, const std::st
                        {NID_authority_key_identifier, "keyid"}})) {
     return crypto_failure<IssuedFiles>("build the server certificate");
   }
-  if (auto signed_ = sign(cert.get(), ca.value.key.get()); !signed_.ok()) return Result::failure(signed_.status, signed_.message);
-
   Result result;
   result.value.cert_path = out_dir + "/server.crt";
   result.value.key_path = out_dir + "/server.key";
-  if (auto w = write_key_file(result.value.key_path, key.get()); !w.ok()) return Result::failure(w.status, w.message);
-  if (auto w = write_cert_file(result.value.cert_path, {cert.get()}); !w.ok()) return Result::failure(w.status, w.message);
+  auto written = sign_and_write(cert.get(), ca.value.key.get(), key.get(), result.value, nullptr);
+  if (!written.ok()) return failed<IssuedFiles>(written);
   result.value.identity = cert_identity(cert.get());
   return result;
 }
@@ -286,16 +295,17 @@ OpResult<IssuedFiles> issue_client_cert(const std::string& ca_dir, const std::st
     return Result::failure(OpStatus::kInvalidArgument, "--name may hold only A-Z a-z 0-9 . _ -");
   }
   auto ca = load_ca(ca_dir);
-  if (!ca.ok()) return Result::failure(ca.status, ca.message);
+  if (!ca.ok()) return failed<IssuedFiles>(ca);
   const std::string dir = out_dir + "/" + name + "_certs";
   Result result;
   result.value.cert_path = dir + "/" + name + ".crt";
   result.value.key_path = dir + "/" + name + ".key";
   result.value.ca_copy_path = dir + "/root_ca.crt";
   if (file_exists(result.value.key_path)) {
-    return Result::failure(OpStatus::kRefused, result.value.key_path + " exists; choose another name");
+    return Result::failure(OpStatus::kRefused,
+                           result.value.key_path + " exists; choose another name");
   }
-  if (auto made = make_directory(dir); !made.ok()) return Result::failure(made.status, made.message);
+  if (auto made = make_directory(dir); !made.ok()) return failed<IssuedFiles>(made);
 
   bssl::UniquePtr<EVP_PKEY> key = generate_key(key_type);
   if (!key) return crypto_failure<IssuedFiles>("generate a key");
@@ -310,10 +320,8 @@ OpResult<IssuedFiles> issue_client_cert(const std::string& ca_dir, const std::st
                        {NID_authority_key_identifier, "keyid"}})) {
     return crypto_failure<IssuedFiles>("build the client certificate");
   }
-  if (auto signed_ = sign(cert.get(), ca.value.key.get()); !signed_.ok()) return Result::failure(signed_.status, signed_.message);
-  if (auto w = write_key_file(result.value.key_path, key.get()); !w.ok()) return Result::failure(w.status, w.message);
-  if (auto w = write_cert_file(result.value.cert_path, {cert.get()}); !w.ok()) return Result::failure(w.status, w.message);
-  if (auto w = write_cert_file(result.value.ca_copy_path, {issuer}); !w.ok()) return Result::failure(w.status, w.message);
+  auto written = sign_and_write(cert.get(), ca.value.key.get(), key.get(), result.value, issuer);
+  if (!written.ok()) return failed<IssuedFiles>(written);
   result.value.identity = cert_identity(cert.get());
   return result;
 }

@@ -3,11 +3,11 @@
 // files but touches no Redis — the caller registers client certificates with cert_ops.
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <openssl/x509.h>
 
 #include "ctl/op_result.h"
 

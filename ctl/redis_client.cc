@@ -1,8 +1,9 @@
 // ctl/redis_client.cc: see redis_client.h.
 #include "ctl/redis_client.h"
 
-#include <charconv>
 #include <sys/time.h>
+
+#include <charconv>
 
 namespace ctl {
 namespace {
@@ -182,8 +183,8 @@ Reply RedisClient::command(const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   to_argv(args, &argv, &lengths);
-  void* raw = redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(),
-                               lengths.data());
+  void* raw =
+      redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
   return Reply(ReplyPtr(static_cast<redisReply*>(raw)));
 }
 

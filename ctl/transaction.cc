@@ -5,13 +5,20 @@ namespace ctl {
 
 const char* op_status_name(OpStatus status) {
   switch (status) {
-    case OpStatus::kOk: return "ok";
-    case OpStatus::kNotFound: return "not_found";
-    case OpStatus::kAlreadyExists: return "already_exists";
-    case OpStatus::kRefused: return "refused";
-    case OpStatus::kInvalidArgument: return "invalid_argument";
-    case OpStatus::kRedisError: return "redis_error";
-    case OpStatus::kIoError: return "io_error";
+    case OpStatus::kOk:
+      return "ok";
+    case OpStatus::kNotFound:
+      return "not_found";
+    case OpStatus::kAlreadyExists:
+      return "already_exists";
+    case OpStatus::kRefused:
+      return "refused";
+    case OpStatus::kInvalidArgument:
+      return "invalid_argument";
+    case OpStatus::kRedisError:
+      return "redis_error";
+    case OpStatus::kIoError:
+      return "io_error";
   }
   return "unknown";
 }

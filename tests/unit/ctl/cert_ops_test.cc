@@ -1,9 +1,10 @@
 // tests/unit/ctl/cert_ops_test.cc: certificate records and bindings on a real redis-server.
+#include "ctl/cert_ops.h"
+
 #include <gtest/gtest.h>
 
 #include <ctime>
 
-#include "ctl/cert_ops.h"
 #include "ctl/device_ops.h"
 #include "ctl/session_ops.h"
 #include "redis_test_server.h"
@@ -109,7 +110,9 @@ TEST_F(CtlCertOps, DeleteRefusedWhileBound) {
   EXPECT_EQ(client_->command({"EXISTS", "t:cert:" + kCertA}).integer(), 1);
   ASSERT_TRUE(ctl::cert_unbind(*ctx_, kCertA, {"cam1"}).ok());
   ASSERT_TRUE(ctl::cert_delete(*ctx_, "front-door").ok());
-  EXPECT_EQ(client_->command({"EXISTS", "t:cert:" + kCertA, "t:cert:" + kCertA + ":devices"}).integer(), 0);
+  EXPECT_EQ(
+      client_->command({"EXISTS", "t:cert:" + kCertA, "t:cert:" + kCertA + ":devices"}).integer(),
+      0);
   EXPECT_EQ(ctl::cert_delete(*ctx_, kCertA).status, ctl::OpStatus::kNotFound);
 }
 

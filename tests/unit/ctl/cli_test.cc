@@ -90,15 +90,16 @@ TEST_F(CtlCli, KeyFromStdin) {
   EXPECT_EQ(added.out.find("key:"), std::string::npos);  // nothing generated, nothing shown
   std::string secret(client_->command({"HGET", "t:device:p1", "secret"}).str());
   std::string_view key = "piped-key";
-  EXPECT_EQ(auth::verify_secret(secret, {reinterpret_cast<const uint8_t*>(key.data()), key.size()}, false),
+  EXPECT_EQ(auth::verify_secret(secret, {reinterpret_cast<const uint8_t*>(key.data()), key.size()},
+                                false),
             auth::VerifyResult::kMatch);
 }
 
 TEST_F(CtlCli, UsageErrorsExitTwo) {
-  EXPECT_EQ(run("device add dev1").exit_code, 2);                        // no --username
-  EXPECT_EQ(run("device frobnicate x").exit_code, 2);                    // unknown command
-  EXPECT_EQ(run("device get").exit_code, 2);                             // missing ID
-  EXPECT_EQ(run("device get a --username u").exit_code, 2);              // option not taken
+  EXPECT_EQ(run("device add dev1").exit_code, 2);                         // no --username
+  EXPECT_EQ(run("device frobnicate x").exit_code, 2);                     // unknown command
+  EXPECT_EQ(run("device get").exit_code, 2);                              // missing ID
+  EXPECT_EQ(run("device get a --username u").exit_code, 2);               // option not taken
   EXPECT_EQ(run("device add d --username u --auth magic").exit_code, 2);  // bad value
   EXPECT_EQ(run("--bogus device list").exit_code, 2);
   RunResult bad_url = run("device list --redis http://x");
@@ -120,10 +121,9 @@ TEST_F(CtlCli, JsonListAndDisable) {
   ASSERT_EQ(run("device disable b1").exit_code, 0);
   RunResult listed = run("device list --json");
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_EQ(listed.out,
-            R"([{"id":"a1","username":"ua","auth":"token","enabled":true},)"
-            R"({"id":"b1","username":"ub","auth":"cert","enabled":false}])"
-            "\n");
+  EXPECT_EQ(listed.out, R"([{"id":"a1","username":"ua","auth":"token","enabled":true},)"
+                        R"({"id":"b1","username":"ub","auth":"cert","enabled":false}])"
+                        "\n");
   RunResult added = run("device add c1 --username uc --json");
   ASSERT_EQ(added.exit_code, 0);
   EXPECT_TRUE(added.out.starts_with(R"({"ok":true,"device":"c1","key":")")) << added.out;
@@ -160,8 +160,10 @@ TEST_F(CtlCli, CertLifecycle) {
 
 TEST_F(CtlCli, ServerCertAndKick) {
   ASSERT_EQ(run("ca init --out " + dir_ + "/ca --cn 'My CA' --days 10").exit_code, 0);
-  RunResult server = run("server-cert --ca " + dir_ + "/ca --cn localhost --san localhost "
-                         "--san 127.0.0.1 --out " + dir_ + "/srv --json");
+  RunResult server = run("server-cert --ca " + dir_ +
+                         "/ca --cn localhost --san localhost "
+                         "--san 127.0.0.1 --out " +
+                         dir_ + "/srv --json");
   ASSERT_EQ(server.exit_code, 0) << server.err;
   EXPECT_NE(server.out.find(R"("cn":"localhost")"), std::string::npos) << server.out;
   EXPECT_TRUE(std::filesystem::exists(dir_ + "/srv/server.key"));

@@ -1,11 +1,12 @@
 // tests/unit/ctl/device_ops_test.cc: device operations on a real redis-server.
+#include "ctl/device_ops.h"
+
 #include <gtest/gtest.h>
 
 #include <span>
 
 #include "auth/secret.h"
 #include "ctl/cert_ops.h"
-#include "ctl/device_ops.h"
 #include "redis_test_server.h"
 
 namespace ctl_test {

@@ -1,5 +1,7 @@
 // tests/unit/ctl/pki_test.cc: the CA, server and client certificates mqtt-authctl issues,
 // checked with BoringSSL's verifier and extension parsers.
+#include "ctl/pki.h"
+
 #include <gtest/gtest.h>
 #include <openssl/bytestring.h>
 #include <openssl/pem.h>
@@ -11,7 +13,6 @@
 #include <filesystem>
 
 #include "ctl/pem_files.h"
-#include "ctl/pki.h"
 
 namespace ctl_test {
 namespace {
@@ -168,7 +169,8 @@ TEST_F(CtlPki, ServerCertHasDnsAndIpSans) {
   EXPECT_EQ(X509_check_ip_asc(leaf.get(), "127.0.0.1", 0), 1);
   EXPECT_EQ(X509_check_ip_asc(leaf.get(), "::1", 0), 1);
   EXPECT_EQ(X509_check_ip_asc(leaf.get(), "10.0.0.1", 0), 0);
-  EXPECT_NEAR(static_cast<double>(issued.value.identity.not_after - time(nullptr)), 825.0 * 86400, 600);
+  EXPECT_NEAR(static_cast<double>(issued.value.identity.not_after - time(nullptr)), 825.0 * 86400,
+              600);
 
   // server.crt holds the leaf only.
   std::string pem;
@@ -201,7 +203,8 @@ TEST_F(CtlPki, ServerCertDefaultsSanToCnAndSupportsRsa) {
 
 TEST_F(CtlPki, ServerCertRejectsBadSanAndMissingCa) {
   EXPECT_EQ(ctl::issue_server_cert(dir_ + "/ca", "h", {"a,DNS:evil"}, ctl::KeyType::kEcP256, 1,
-                                   dir_ + "/bad").status,
+                                   dir_ + "/bad")
+                .status,
             ctl::OpStatus::kInvalidArgument);
   EXPECT_EQ(ctl::issue_server_cert(dir_ + "/nope", "h", {}, ctl::KeyType::kEcP256, 1, dir_ + "/bad")
                 .status,

@@ -44,8 +44,9 @@ bool RedisTestServer::start(const std::vector<std::string>& extra_args) {
     return false;
   }
   std::string port = std::to_string(port_);
-  std::vector<std::string> args = {"redis-server", "--port", port, "--bind", "127.0.0.1",
-                                   "--save", "", "--appendonly", "no", "--loglevel", "warning"};
+  std::vector<std::string> args = {"redis-server", "--port",     port,     "--bind",
+                                   "127.0.0.1",    "--save",     "",       "--appendonly",
+                                   "no",           "--loglevel", "warning"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::string password;
   for (size_t i = 0; i + 1 < extra_args.size(); ++i) {
@@ -95,8 +96,8 @@ std::unique_ptr<ctl::RedisClient> connect_client(uint16_t port, const std::strin
 
 ChangeListener::ChangeListener(uint16_t port, const std::string& channel)
     : context_(redisConnect("127.0.0.1", port)) {
-  ctl::ReplyPtr reply(
-      static_cast<redisReply*>(redisCommand(context_.get(), "SUBSCRIBE %b", channel.data(), channel.size())));
+  ctl::ReplyPtr reply(static_cast<redisReply*>(
+      redisCommand(context_.get(), "SUBSCRIBE %b", channel.data(), channel.size())));
   EXPECT_NE(reply, nullptr);
 }
 
@@ -131,9 +132,7 @@ void CtlRedisFixture::SetUpTestSuite() {
   server_->start();
 }
 
-void CtlRedisFixture::TearDownTestSuite() {
-  server_.reset();
-}
+void CtlRedisFixture::TearDownTestSuite() { server_.reset(); }
 
 void CtlRedisFixture::SetUp() {
   client_ = connect_client(port());

@@ -39,8 +39,8 @@ class ChangeListener {
  public:
   ChangeListener(uint16_t port, const std::string& channel);
   // collect returns the messages received until |count| arrived or |timeout| passed.
-  std::vector<std::string> collect(size_t count,
-                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
+  std::vector<std::string> collect(
+      size_t count, std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
  private:
   ctl::ContextPtr context_;

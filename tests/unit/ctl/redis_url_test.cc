@@ -80,15 +80,16 @@ class CtlRedisAuth : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     server_ = std::make_unique<RedisTestServer>();
-    server_->start({"--requirepass", "top secret", "--user", "ops", "on", ">ops-pw", "~*", "&*", "+@all"});
+    server_->start(
+        {"--requirepass", "top secret", "--user", "ops", "on", ">ops-pw", "~*", "&*", "+@all"});
   }
   static void TearDownTestSuite() { server_.reset(); }
 
  protected:
   static ctl::RedisClient::ConnectStatus connect(const std::string& userinfo, int db,
                                                  std::unique_ptr<ctl::RedisClient>* out) {
-    std::string url = "redis://" + userinfo + "127.0.0.1:" + std::to_string(server_->port()) +
-                      "/" + std::to_string(db);
+    std::string url = "redis://" + userinfo + "127.0.0.1:" + std::to_string(server_->port()) + "/" +
+                      std::to_string(db);
     auto parsed = ctl::parse_redis_url(url);
     EXPECT_TRUE(parsed) << url;
     std::string error;
