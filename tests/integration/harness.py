@@ -5,13 +5,18 @@ Every process is started by the test that needs it and stopped in tearDown; noth
 shared between test files, so ctest may run them in parallel.
 """
 import os
+import queue
 import shutil
 import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
+import types
 import unittest
+
+import paho.mqtt.client as paho
 
 BIN_DIR = os.environ.get("MAP_BIN_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "bin")
@@ -45,6 +50,19 @@ def wait_until(predicate, timeout=5.0, interval=0.05):
             return True
         time.sleep(interval)
     return predicate()
+
+
+def broker_connections(port):
+    """Established loopback TCP connections whose destination is |port| (one per client of
+    the broker listening there)."""
+    out = subprocess.run(["ss", "-tnH", "state", "established", f"( dport = :{port} )"],
+                         check=True, capture_output=True, text=True)
+    return len([line for line in out.stdout.splitlines() if line.strip()])
+
+
+def closed_port():
+    """A stand-in backend: a loopback port nothing listens on."""
+    return types.SimpleNamespace(port=free_port())
 
 
 class Process:
@@ -210,7 +228,8 @@ class IntegrationTest(unittest.TestCase):
     def tearDown(self):
         for p in reversed(self.processes):
             p.stop()
-        failed = any(err for _, err in getattr(self._outcome, "errors", []) if err) if hasattr(self, "_outcome") else False
+        outcome = getattr(self, "_outcome", None)
+        failed = outcome is not None and not outcome.success
         if failed or os.environ.get("MAP_KEEP_LOGS"):
             for p in self.processes:
                 print(f"---- {p.name} log ----\n{p.log()[-4000:]}")
@@ -219,6 +238,55 @@ class IntegrationTest(unittest.TestCase):
     def started(self, process):
         self.processes.append(process)
         return process.start()
+
+    def start_stack(self, rewrite=None, limits=None, password_file=None, backend_up=True):
+        """Starts self.redis, self.broker (None when |backend_up| is false: the proxy's
+        backend is then a closed port) and self.proxy."""
+        self.redis = self.started(Redis(self.workdir))
+        if backend_up:
+            self.broker = self.started(Mosquitto(self.workdir, password_file))
+            backend = self.broker
+        else:
+            self.broker = None
+            backend = closed_port()
+        self.proxy = self.started(Proxy(self.workdir, self.pki, self.redis, [backend],
+                                        rewrite=rewrite, limits=limits))
+
+    def add_device(self, device_id, username, key=None, auth="token", enabled=True):
+        args = ["device", "add", device_id, "--username", username, "--auth", auth]
+        if key is not None:
+            args += ["--key", key]
+        authctl(self.redis, *args)
+        if not enabled:
+            authctl(self.redis, "device", "disable", device_id)
+
+    def raw_exchange(self, data, port=None, chunks=None):
+        """Opens TLS to the token listener (or |port|), sends |data| in one write (or each of
+        |chunks| in its own write), and returns (socket, first packet read or b"")."""
+        sock = tls_connect(port or self.proxy.token_port, self.tls_context())
+        self.addCleanup(sock.close)
+        for chunk in (chunks if chunks is not None else [data]):
+            sock.sendall(chunk)
+        try:
+            return sock, read_packet(sock)
+        except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+            return sock, b""
+
+    def raw_connack(self, data, port=None):
+        """The CONNACK return/reason code answered to |data|, or None if closed without one."""
+        _, reply = self.raw_exchange(data, port)
+        return connack_code(reply)
+
+    def paho_client(self, client_id, username, password, protocol=paho.MQTTv311, port=None,
+                    wait=True):
+        """A paho client over TLS (CA-verified, hostname check off) with its network loop
+        running; returns a PahoSession. With |wait| it waits for the CONNACK."""
+        session = PahoSession(client_id, username, password, protocol, self.pki.ca)
+        self.addCleanup(session.close)
+        session.connect(port or self.proxy.token_port)
+        if wait:
+            session.wait_connack()
+        return session
 
     def tls_context(self, certfile=None, keyfile=None):
         ctx = ssl.create_default_context(cafile=self.pki.ca)
@@ -322,3 +390,67 @@ def closed_without_data(sock, timeout=5.0):
         return True
     except socket.timeout:
         return False
+
+
+# ---- paho ----------------------------------------------------------------------------------
+
+class PahoSession:
+    """A paho MQTT client whose callbacks feed thread-safe state: the CONNACK code, received
+    messages, acknowledged message ids."""
+
+    def __init__(self, client_id, username, password, protocol, ca_file):
+        self.connack = None
+        self.connected = threading.Event()
+        self.messages = queue.Queue()
+        self.published = set()
+        self.subscribed = threading.Event()
+        self._lock = threading.Lock()
+        self.client = paho.Client(client_id=client_id, protocol=protocol,
+                                  **({} if protocol == paho.MQTTv5 else {"clean_session": True}))
+        context = ssl.create_default_context(cafile=ca_file)
+        context.check_hostname = False
+        self.client.tls_set_context(context)
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = lambda c, u, m: self.messages.put(m)
+        self.client.on_publish = self._on_publish
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+
+    def _on_connect(self, client, userdata, flags, rc, properties=None):
+        self.connack = rc.value if hasattr(rc, "value") else rc
+        self.connected.set()
+
+    def _on_publish(self, client, userdata, mid):
+        with self._lock:
+            self.published.add(mid)
+
+    def connect(self, port):
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+
+    def wait_connack(self, timeout=5.0):
+        if not self.connected.wait(timeout):
+            raise TimeoutError("no CONNACK from the proxy")
+        return self.connack
+
+    def subscribe(self, topic, qos=1, timeout=5.0):
+        self.subscribed.clear()
+        self.client.subscribe(topic, qos)
+        if not self.subscribed.wait(timeout):
+            raise TimeoutError("no SUBACK")
+
+    def publish_acked(self, topic, payload, qos=1, timeout=5.0):
+        """Publishes and waits until the broker acknowledged it (PUBACK for QoS 1)."""
+        info = self.client.publish(topic, payload, qos=qos)
+        if not wait_until(lambda: info.mid in self.published, timeout):
+            raise TimeoutError("publish not acknowledged")
+
+    def next_message(self, timeout=5.0):
+        return self.messages.get(timeout=timeout)
+
+    def close(self):
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
