@@ -2,6 +2,9 @@
 // validated structs shared by every worker. Only this module includes yaml-cpp.
 #pragma once
 
+#include <sys/socket.h>
+
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -32,12 +35,54 @@ struct TlsSettings {
   std::string crl_file;        // optional
 };
 
+// Cidr: a parsed network, IPv4 or IPv6 ("10.0.0.0/8", "::1/128"; a bare address is a /32
+// or /128). Host bits below prefix_len are zero.
+struct Cidr {
+  int family = 0;                      // AF_INET or AF_INET6
+  std::array<uint8_t, 16> address{};   // network byte order; only the first 4 used for v4
+  int prefix_len = 0;
+  // contains: whether |addr| (AF_INET or AF_INET6 sockaddr; other families never match) is
+  // inside this network. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is matched against
+  // IPv4 networks as a.b.c.d. |addr| is not retained.
+  bool contains(const sockaddr* addr) const;
+  std::string to_string() const;       // "10.0.0.0/8", "2001:db8::/32"
+};
+
+enum class AclAction { kAllow, kDeny };
+enum class AclAccess { kPublish, kSubscribe, kAll };
+
+// AclRule: one `acl` entry, `{allow: publish, topic: "x/${device_id}/#"}` or
+// `{deny: all, topic: "$SYS/#"}`. topic expands (per connection) to a topic filter; its
+// literal parts were checked at load: '#' only as the whole last level, '+' as a whole level.
+struct AclRule {
+  AclAction action = AclAction::kAllow;
+  AclAccess access = AclAccess::kAll;
+  Template topic;
+};
+
+// What a 3.1/3.1.1 client gets for a denied PUBLISH (it has no negative PUBACK).
+enum class AclDenyV3 { kDisconnect, kDrop };
+
 struct ListenerConfig {
+  using Cidr = config::Cidr;
+  using AclAction = config::AclAction;
+  using AclAccess = config::AclAccess;
+  using AclRule = config::AclRule;
+  using AclDenyV3 = config::AclDenyV3;
+
   std::string name;
   HostPort bind;
   auth::AuthMethod auth = auth::AuthMethod::kToken;
   CertIdentity cert_identity = CertIdentity::kFingerprint;
   TlsSettings tls;
+  // Inbound PROXY protocol header from a load balancer; accepted only from trusted_proxies
+  // (non-empty whenever proxy_protocol != kOff).
+  ProxyProtocol proxy_protocol = ProxyProtocol::kOff;
+  std::vector<Cidr> trusted_proxies;
+  Template mountpoint;                 // prefix for topics of this listener; empty = off
+  std::vector<AclRule> acl;            // evaluated in order, first match wins
+  AclAction acl_default = AclAction::kAllow;   // when no rule matches
+  AclDenyV3 acl_deny_v3 = AclDenyV3::kDisconnect;
 };
 
 struct RewriteConfig {
@@ -46,17 +91,49 @@ struct RewriteConfig {
   Template password;   // default "": the forwarded CONNECT carries no password
 };
 
+enum class Balance { kRoundRobin, kLeastConnections, kClientIdHash };
+
+// backend.tls: TLS from the proxy to the broker; enabled when the map is present.
+struct BackendTls {
+  bool enabled = false;
+  std::string ca_file;       // `ca`, required when enabled; resolved like other TLS paths
+  std::string cert_file;     // optional client certificate: both cert and key, or neither
+  std::string key_file;
+  std::string server_name;   // SNI and name to verify; default: the server's host
+  bool verify = true;        // `verify: false` skips verification (warned at load)
+};
+
 struct BackendConfig {
+  using Balance = config::Balance;
+  using BackendTls = config::BackendTls;
+
   std::vector<HostPort> servers;
   ProxyProtocol proxy_protocol = ProxyProtocol::kOff;
   RewriteConfig rewrite;
   Duration connect_timeout{2000};
+  Balance balance = Balance::kRoundRobin;   // round_robin|least_connections|client_id_hash
+  Duration health_check_interval{0};        // backend.health_check.interval; 0 = off
+  Duration health_check_timeout{1000};      // backend.health_check.timeout
+  BackendTls tls;
 };
 
+enum class RedisMode { kDirect, kSentinel };
+enum class ReadFrom { kMaster, kReplica };
+
 struct RedisConfig {
+  using RedisMode = config::RedisMode;
+  using ReadFrom = config::ReadFrom;
+
   std::string url = "redis://127.0.0.1:6379/0";
-  // Parsed from url (redis://[[user]:password@]host:port/db).
+  // Parsed from url: redis://[[user]:password@]host:port/db (kDirect: address) or
+  // sentinel://[[user]:password@]h1:26379,h2:26379/master[/db] (kSentinel: sentinels and
+  // sentinel_master; user and password are for the data nodes).
+  RedisMode mode = RedisMode::kDirect;
   HostPort address{"127.0.0.1", 6379};
+  std::vector<HostPort> sentinels;
+  std::string sentinel_master;
+  std::string sentinel_password;   // `redis.sentinel_password`: AUTH to the sentinels
+  ReadFrom read_from = ReadFrom::kMaster;   // `redis.read_from: master|replica`
   int database = 0;
   std::string username;
   std::string password;
@@ -115,7 +192,24 @@ struct LogConfig {
   LogFormat format = LogFormat::kText;
 };
 
+// admin.tokens entry: a bearer token for the admin API, stored as a hash in any format
+// auth::verify_secret accepts except plaintext.
+struct AdminToken {
+  std::string name;
+  std::string hash;
+};
+
+struct AdminConfig {
+  std::optional<HostPort> bind;    // absent: no admin API
+  TlsSettings tls;                 // `admin.tls: {cert, key}`; empty cert_file = plain HTTP
+  std::vector<AdminToken> tokens;  // non-empty when bind is set; names unique
+  std::string ca_dir;              // resolved folder holding root_ca.crt/root_ca.key; "" = none
+};
+
 struct Config {
+  using AdminToken = config::AdminToken;
+  using AdminConfig = config::AdminConfig;
+
   unsigned workers = 0;           // 0 = auto (one per core)
   std::vector<ListenerConfig> listeners;
   BackendConfig backend;
@@ -126,7 +220,10 @@ struct Config {
   EventsConfig events;
   std::string node_name;          // `node` of session records; default: the host name
   MetricsConfig metrics;
+  AdminConfig admin;
   LogConfig log;
+  Duration shutdown_grace{30'000};   // SIGTERM: time to drain connections; 0 = close at once
+  std::string pid_file;           // resolved path; "" = none
   std::string source;             // the file it was read from
 };
 
