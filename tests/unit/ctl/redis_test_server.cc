@@ -38,20 +38,29 @@ uint16_t pick_free_port() {
 }  // namespace
 
 bool RedisTestServer::start(const std::vector<std::string>& extra_args) {
-  port_ = pick_free_port();
-  if (port_ == 0) {
-    ADD_FAILURE() << "no free port";
-    return false;
+  std::string password;
+  for (size_t i = 0; i + 1 < extra_args.size(); ++i) {
+    if (extra_args[i] == "--requirepass") password = extra_args[i + 1];
   }
+  // The port is free when picked but may be taken by another test process (ctest -j)
+  // before redis-server binds it; then the server exits and we try another port.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (try_start(extra_args, password)) return true;
+    stop();
+  }
+  ADD_FAILURE() << "redis-server did not come up";
+  return false;
+}
+
+bool RedisTestServer::try_start(const std::vector<std::string>& extra_args,
+                                const std::string& password) {
+  port_ = pick_free_port();
+  if (port_ == 0) return false;
   std::string port = std::to_string(port_);
   std::vector<std::string> args = {"redis-server", "--port",     port,     "--bind",
                                    "127.0.0.1",    "--save",     "",       "--appendonly",
                                    "no",           "--loglevel", "warning"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::string password;
-  for (size_t i = 0; i + 1 < extra_args.size(); ++i) {
-    if (extra_args[i] == "--requirepass") password = extra_args[i + 1];
-  }
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -62,14 +71,23 @@ bool RedisTestServer::start(const std::vector<std::string>& extra_args) {
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     pid_ = -1;
-    ADD_FAILURE() << "cannot start redis-server";
     return false;
   }
+  // Only our own server will do: a server that answers on the port but has another
+  // process_id belongs to someone else.
+  const std::string own_pid = "process_id:" + std::to_string(pid_) + "\r";
   for (int attempt = 0; attempt < 200; ++attempt) {
-    if (connect_client(port_, password) != nullptr) return true;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;  // exited: the port was taken
+      return false;
+    }
+    if (auto client = connect_client(port_, password)) {
+      ctl::Reply info = client->command({"INFO", "server"});
+      return info.str().find(own_pid) != std::string_view::npos;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  ADD_FAILURE() << "redis-server did not come up on port " << port_;
   return false;
 }
 

@@ -27,6 +27,7 @@ class RedisTestServer {
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
 
  private:
+  bool try_start(const std::vector<std::string>& extra_args, const std::string& password);
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };
