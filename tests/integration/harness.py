@@ -126,8 +126,8 @@ class Redis(Process):
 class Mosquitto(Process):
     """A Mosquitto broker on loopback. With |password_file| only those users get in."""
 
-    def __init__(self, workdir, password_file=None):
-        self.port = free_port()
+    def __init__(self, workdir, password_file=None, port=None):
+        self.port = port or free_port()
         conf = os.path.join(workdir, f"mosquitto-{self.port}.conf")
         with open(conf, "w") as f:
             f.write(f"listener {self.port} 127.0.0.1\n")
@@ -249,6 +249,7 @@ class IntegrationTest(unittest.TestCase):
         else:
             self.broker = None
             backend = closed_port()
+        self.backend_port = backend.port
         self.proxy = self.started(Proxy(self.workdir, self.pki, self.redis, [backend],
                                         rewrite=rewrite, limits=limits))
 
