@@ -1,7 +1,7 @@
 """Integration-test harness: real redis-server, mosquitto and mqtt-auth-proxy processes on
 free loopback ports, a PKI made with mqtt-authctl, and small MQTT client helpers.
 
-Every process is started by the test that needs it and stopped in tearDown; nothing is
+Every process is started by the test that needs it and stopped by a cleanup; nothing is
 shared between test files, so ctest may run them in parallel.
 """
 import os
@@ -63,6 +63,58 @@ def broker_connections(port):
 def closed_port():
     """A stand-in backend: a loopback port nothing listens on."""
     return types.SimpleNamespace(port=free_port())
+
+
+class RecordingBroker:
+    """A fake MQTT broker on loopback: records each connection's bytes, answers every CONNECT
+    with CONNACK 0 (in the CONNECT's protocol version), and ignores everything else. Shows
+    exactly what the proxy forwards."""
+
+    def __init__(self):
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self.connections = queue.Queue()  # one bytearray per accepted connection, growing
+        self._stopping = False
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self):
+        while not self._stopping:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            received = bytearray()
+            self.connections.put(received)
+            threading.Thread(target=self._serve, args=(conn, received), daemon=True).start()
+
+    def _serve(self, conn, received):
+        with conn:
+            conn.settimeout(10)
+            try:
+                first = read_packet(conn)
+                received += first
+                if first[:1] == b"\x10":
+                    version = connect_protocol_level(first)
+                    conn.sendall(b"\x20\x03\x00\x00\x00" if version == 5 else b"\x20\x02\x00\x00")
+                while chunk := conn.recv(4096):
+                    received += chunk
+            except OSError:
+                pass
+
+    def next_connection(self, timeout=5.0):
+        return self.connections.get(timeout=timeout)
+
+    def start(self):
+        return self
+
+    def stop(self):
+        self._stopping = True
+        self._server.close()
+
+    name = "recording-broker"
+
+    def log(self):
+        return ""
 
 
 class Process:
@@ -130,6 +182,8 @@ class Mosquitto(Process):
         self.port = port or free_port()
         conf = os.path.join(workdir, f"mosquitto-{self.port}.conf")
         with open(conf, "w") as f:
+            if os.geteuid() == 0:
+                f.write("user root\n")  # else it drops to "mosquitto", who cannot read workdir
             f.write(f"listener {self.port} 127.0.0.1\n")
             f.write("persistence false\n")
             if password_file:
@@ -223,9 +277,12 @@ class IntegrationTest(unittest.TestCase):
     def setUp(self):
         self.workdir = tempfile.mkdtemp(prefix="map-it-")
         self.processes = []
+        # Registered first so it runs last: after the sockets and clients closed by later
+        # cleanups, and also when setUp itself fails.
+        self.addCleanup(self._stop_processes)
         self.pki = Pki(self.workdir)
 
-    def tearDown(self):
+    def _stop_processes(self):
         for p in reversed(self.processes):
             p.stop()
         outcome = getattr(self, "_outcome", None)
@@ -235,15 +292,27 @@ class IntegrationTest(unittest.TestCase):
                 print(f"---- {p.name} log ----\n{p.log()[-4000:]}")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def tls_context(self, certfile=None, keyfile=None):
+        ctx = ssl.create_default_context(cafile=self.pki.ca)
+        ctx.check_hostname = False
+        if certfile:
+            ctx.load_cert_chain(certfile, keyfile)
+        return ctx
+
     def started(self, process):
         self.processes.append(process)
         return process.start()
 
-    def start_stack(self, rewrite=None, limits=None, password_file=None, backend_up=True):
+    def start_stack(self, rewrite=None, limits=None, password_file=None, backend_up=True,
+                    broker=None):
         """Starts self.redis, self.broker (None when |backend_up| is false: the proxy's
-        backend is then a closed port) and self.proxy."""
+        backend is then a closed port; |broker| replaces Mosquitto, e.g. a RecordingBroker)
+        and self.proxy."""
         self.redis = self.started(Redis(self.workdir))
-        if backend_up:
+        if broker is not None:
+            self.broker = self.started(broker)
+            backend = broker
+        elif backend_up:
             self.broker = self.started(Mosquitto(self.workdir, password_file))
             backend = self.broker
         else:
@@ -317,14 +386,22 @@ def remaining_length(n):
 
 
 def connect_packet(client_id, username=None, password=None, version=4, keep_alive=60,
-                   clean=True, properties=b""):
+                   clean=True, properties=b"", will=None):
+    """A CONNECT packet. |will| is (topic, payload, qos, retain[, will_properties])."""
     name = b"MQIsdp" if version == 3 else b"MQTT"
     flags = (0x02 if clean else 0) | (0x80 if username is not None else 0) | \
             (0x40 if password is not None else 0)
+    if will is not None:
+        flags |= 0x04 | (will[2] << 3) | (0x20 if will[3] else 0)
     var = mqtt_string(name) + bytes([version, flags]) + keep_alive.to_bytes(2, "big")
     if version == 5:
         var += remaining_length(len(properties)) + properties
     payload = mqtt_string(client_id)
+    if will is not None:
+        if version == 5:
+            will_properties = will[4] if len(will) > 4 else b""
+            payload += remaining_length(len(will_properties)) + will_properties
+        payload += mqtt_string(will[0]) + mqtt_string(will[1])
     if username is not None:
         payload += mqtt_string(username)
     if password is not None:
@@ -373,6 +450,16 @@ def read_packet(sock):
         if not b[0] & 0x80:
             break
     return header + read_exactly(sock, length)
+
+
+def connect_protocol_level(packet):
+    """The protocol level byte of a whole CONNECT packet."""
+    i = 1
+    while packet[i] & 0x80:
+        i += 1
+    i += 1
+    name_length = int.from_bytes(packet[i:i + 2], "big")
+    return packet[i + 2 + name_length]
 
 
 def connack_code(packet):
