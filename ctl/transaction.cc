@@ -54,15 +54,18 @@ OpResult<Empty> run_transaction(RedisClient& redis, const std::vector<std::strin
     redis.append({"MULTI"});
     for (const auto& command : planned.commands) redis.append(command);
     redis.append({"EXEC"});
+    // Every pipelined reply is read before judging any, so that the connection stays in
+    // step for the next command even after a failure.
     Reply multi = redis.read_reply();
-    if (multi.is_error()) return redis_failure(redis, multi);
-    Reply first_error;
+    if (multi.io_failed()) return redis_failure(redis, multi);
+    Reply first_error = multi.is_error() ? std::move(multi) : Reply();
     for (size_t i = 0; i < planned.commands.size(); ++i) {
       Reply queued = redis.read_reply();  // "QUEUED", or an error for a malformed command
       if (queued.io_failed()) return redis_failure(redis, queued);
       if (queued.is_error() && first_error.raw() == nullptr) first_error = std::move(queued);
     }
     Reply exec = redis.read_reply();
+    if (exec.io_failed()) return redis_failure(redis, exec);
     if (first_error.raw() != nullptr) return redis_failure(redis, first_error);
     if (exec.is_nil()) continue;  // a watched key changed: read and plan again
     if (!exec.is_array()) return redis_failure(redis, exec);
