@@ -36,7 +36,9 @@ struct CertSummary {
 };
 
 // cert_register writes a new record with created_at = now. Refuses (kAlreadyExists) when the
-// cert_id is registered or another certificate already has that name.
+// cert_id is registered or another certificate already has that name. The name check is a
+// SCAN before the transaction, so two concurrent registrations of one name can both succeed;
+// resolve_cert then reports the name as ambiguous (kRefused) and the cert_id still works.
 OpResult<Empty> cert_register(OpContext& ctx, const CertRegistration& registration);
 
 // resolve_cert: |ref| is a registered cert_id, or else the name of exactly one certificate.
