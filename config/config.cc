@@ -16,13 +16,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Reports each referenced file that is missing, not a regular file, or unreadable.
+// Reports each referenced file that is missing, not a regular file, or unreadable, and
+// each referenced folder that is missing or not a folder.
 void check_files(const std::vector<FileReference>& files, Diagnostics& diag) {
   for (const FileReference& file : files) {
     std::error_code ec;
     fs::file_status status = fs::status(file.path, ec);
     if (ec || !fs::exists(status)) {
       diag.error(file.line, file.key, "file not found: " + file.path);
+      continue;
+    }
+    if (file.is_directory) {
+      if (!fs::is_directory(status)) diag.error(file.line, file.key, "not a folder: " + file.path);
       continue;
     }
     if (!fs::is_regular_file(status)) {

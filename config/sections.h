@@ -3,7 +3,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -12,11 +14,13 @@
 namespace config {
 
 // A file the config refers to (TLS material), already resolved to an absolute path, with
-// where it was named so a missing file can be reported on the right line.
+// where it was named so a missing file can be reported on the right line. A directory
+// reference (admin.ca_dir) must be an existing folder instead of a readable file.
 struct FileReference {
   std::string path;
   std::string key;
   int line = 0;
+  bool is_directory = false;
 };
 
 struct LoadContext {
@@ -28,5 +32,31 @@ struct LoadContext {
 // read_config: fills |out| from |root| (the document). |out| is meaningful only when
 // ctx.diag has no errors afterwards.
 void read_config(const YAML::Node& root, LoadContext& ctx, Config* out);
+
+// The section readers below are shared between the sections*.cc files. Each records its
+// own problems and leaves a default in place of a bad value.
+
+// is_valid_name: 1..64 of letters, digits, "_", "-", "." (listener and admin token names,
+// which appear in logs, metrics labels and Redis records).
+bool is_valid_name(std::string_view name);
+
+// resolve_path: a non-empty path, made absolute against ctx.base_dir. read_file_path also
+// records it for the existence check; read_dir_path records it as a directory.
+std::optional<std::string> resolve_path(const Field& field, LoadContext& ctx);
+std::optional<std::string> read_file_path(const Field& field, LoadContext& ctx);
+std::optional<std::string> read_dir_path(const Field& field, LoadContext& ctx);
+
+// read_proxy_protocol: off|v1|v2; a bare YAML `off` (read as false) is off too.
+void read_proxy_protocol(const Field& field, Diagnostics& diag, ProxyProtocol* out);
+
+// bound_by: the path of the listener or endpoint already bound to |bind| in |config|
+// (listeners, then metrics), or "" when none is.
+std::string bound_by(const Config& config, const HostPort& bind);
+
+void read_listeners(const Field& field, LoadContext& ctx, Config* out);
+void read_backend(const Field& field, LoadContext& ctx, BackendConfig* out);
+void read_redis(const Field& field, Diagnostics& diag, RedisConfig* out);
+// read_admin: after listeners and metrics, whose binds admin.bind must not reuse.
+void read_admin(const Field& field, const Config& config, LoadContext& ctx, AdminConfig* out);
 
 }  // namespace config

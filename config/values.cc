@@ -243,42 +243,96 @@ std::optional<HostPort> parse_host_port(std::string_view text, HostKind kind,
   return out;
 }
 
-std::optional<RedisUrl> parse_redis_url(std::string_view url, std::string* out_error) {
-  auto fail = [&](std::string message) -> std::optional<RedisUrl> {
-    if (out_error) *out_error = std::move(message);
+std::optional<double> parse_decimal(std::string_view text, std::string* out_error) {
+  std::string_view whole, rest;
+  split_number(text, &whole, &rest);
+  std::string_view fraction;
+  bool ok = !whole.empty() && whole.size() <= 9;
+  if (ok && !rest.empty()) {
+    std::string_view after_point;
+    ok = rest.front() == '.';
+    if (ok) split_number(rest.substr(1), &fraction, &after_point);
+    ok = ok && !fraction.empty() && fraction.size() <= 9 && after_point.empty();
+  }
+  if (!ok) {
+    if (out_error) *out_error = "\"" + std::string(text) + "\" is not a non-negative number";
     return std::nullopt;
-  };
-  constexpr std::string_view kScheme = "redis://";
-  if (!url.starts_with(kScheme)) {
-    size_t sep = url.find("://");
-    if (sep == std::string_view::npos) {
-      return fail("expected a URL of the form redis://[[user]:password@]host[:port][/db]");
-    }
-    return fail("scheme \"" + std::string(url.substr(0, sep)) +
-                "://\" is not supported; only redis:// URLs are accepted");
   }
-  std::string_view rest = url.substr(kScheme.size());
+  double value = static_cast<double>(*digits_to_uint(whole, nullptr));
+  double scale = 1;
+  for (char c : fraction) {
+    scale /= 10;
+    value += (c - '0') * scale;
+  }
+  return value;
+}
+
+namespace {
+
+// Splits "[user:password@]rest" off the front of |*rest|; false with *out_error set on a
+// malformed or badly encoded userinfo. Never quotes the credentials.
+bool take_userinfo(std::string_view* rest, RedisUrl* out, std::string* out_error) {
+  // Userinfo ends at the last "@": hosts and paths never contain one, so an unencoded "@"
+  // in a password still works.
+  size_t at = rest->rfind('@');
+  if (at == std::string_view::npos) return true;
+  std::string_view userinfo = rest->substr(0, at);
+  *rest = rest->substr(at + 1);
+  size_t colon = userinfo.find(':');
+  const char* problem = nullptr;
+  std::optional<std::string> user, password;
+  if (colon == std::string_view::npos) {
+    problem = "credentials in a Redis URL must be written \"user:password@\" or \":password@\"";
+  } else if (!(user = percent_decode(userinfo.substr(0, colon)))) {
+    problem = "invalid percent-encoding in the user name";
+  } else if (!(password = percent_decode(userinfo.substr(colon + 1)))) {
+    problem = "invalid percent-encoding in the password";
+  }
+  if (problem) {
+    if (out_error) *out_error = problem;
+    return false;
+  }
+  out->username = std::move(*user);
+  out->password = std::move(*password);
+  return true;
+}
+
+// "host[:port]" with |default_port| when the port is left out.
+std::optional<HostPort> parse_url_host(std::string_view authority, uint16_t default_port,
+                                       std::string* out_error) {
+  std::string with_port(authority);
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    has_port = close != std::string_view::npos && close + 1 < authority.size();
+  } else {
+    has_port = authority.find(':') != std::string_view::npos;
+  }
+  if (!has_port) with_port += ":" + std::to_string(default_port);
+  std::string host_error;
+  std::optional<HostPort> address =
+      parse_host_port(with_port, HostKind::kAddressOrName, &host_error);
+  if (!address && out_error) *out_error = "in the Redis URL: " + host_error;
+  return address;
+}
+
+std::optional<int> parse_database(std::string_view text, std::string* out_error) {
+  std::optional<uint64_t> db = parse_uint(text, nullptr);
+  if (!db || *db > 65535) {
+    if (out_error) *out_error = "the database after \"/\" must be a number from 0 to 65535";
+    return std::nullopt;
+  }
+  return static_cast<int>(*db);
+}
+
+constexpr std::string_view kRedisScheme = "redis://";
+constexpr std::string_view kSentinelScheme = "sentinel://";
+constexpr uint16_t kRedisPort = 6379;
+constexpr uint16_t kSentinelPort = 26379;
+
+std::optional<RedisUrl> parse_direct_url(std::string_view rest, std::string* out_error) {
   RedisUrl out;
-
-  // Userinfo ends at the last "@": the host and database never contain one, so an
-  // unencoded "@" in a password still works.
-  size_t at = rest.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    size_t colon = userinfo.find(':');
-    if (colon == std::string_view::npos) {
-      return fail("credentials in a Redis URL must be written \"user:password@\" or "
-                  "\":password@\"");
-    }
-    std::optional<std::string> decoded_user = percent_decode(userinfo.substr(0, colon));
-    if (!decoded_user) return fail("invalid percent-encoding in the user name");
-    std::optional<std::string> decoded_password = percent_decode(userinfo.substr(colon + 1));
-    if (!decoded_password) return fail("invalid percent-encoding in the password");
-    out.username = std::move(*decoded_user);
-    out.password = std::move(*decoded_password);
-  }
-
+  if (!take_userinfo(&rest, &out, out_error)) return std::nullopt;
   std::string_view authority = rest;
   std::string_view path;
   size_t slash = rest.find('/');
@@ -286,32 +340,91 @@ std::optional<RedisUrl> parse_redis_url(std::string_view url, std::string* out_e
     authority = rest.substr(0, slash);
     path = rest.substr(slash + 1);
   }
-  if (authority.empty()) return fail("the Redis URL has no host");
-
-  // Host with optional port: reuse the host:port grammar by supplying the default port.
-  std::string with_port(authority);
-  bool has_port = false;
-  if (authority.front() == '[') {
-    size_t close = authority.find(']');
-    has_port = close != std::string_view::npos && close + 1 < authority.size();
-  } else {
-    has_port = authority.find(':') != std::string_view::npos;
+  if (authority.empty()) {
+    if (out_error) *out_error = "the Redis URL has no host";
+    return std::nullopt;
   }
-  if (!has_port) with_port += ":6379";
-  std::string host_error;
-  std::optional<HostPort> address =
-      parse_host_port(with_port, HostKind::kAddressOrName, &host_error);
-  if (!address) return fail("in the Redis URL: " + host_error);
+  std::optional<HostPort> address = parse_url_host(authority, kRedisPort, out_error);
+  if (!address) return std::nullopt;
   out.address = *address;
-
   if (!path.empty()) {
-    std::optional<uint64_t> db = parse_uint(path, nullptr);
-    if (!db || *db > 65535) {
-      return fail("the database after \"/\" must be a number from 0 to 65535");
-    }
-    out.database = static_cast<int>(*db);
+    std::optional<int> db = parse_database(path, out_error);
+    if (!db) return std::nullopt;
+    out.database = *db;
   }
   return out;
+}
+
+bool is_master_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+         c == '-' || c == '.';
+}
+
+std::optional<RedisUrl> parse_sentinel_url(std::string_view rest, std::string* out_error) {
+  auto fail = [&](std::string message) -> std::optional<RedisUrl> {
+    if (out_error) *out_error = std::move(message);
+    return std::nullopt;
+  };
+  RedisUrl out;
+  out.mode = RedisMode::kSentinel;
+  if (!take_userinfo(&rest, &out, out_error)) return std::nullopt;
+  size_t slash = rest.find('/');
+  std::string_view hosts = rest.substr(0, slash);
+  if (hosts.empty()) return fail("the sentinel URL has no sentinel host");
+  while (true) {
+    size_t comma = hosts.find(',');
+    std::string_view one = hosts.substr(0, comma);
+    if (one.empty()) return fail("the sentinel URL has an empty host between commas");
+    std::optional<HostPort> sentinel = parse_url_host(one, kSentinelPort, out_error);
+    if (!sentinel) return std::nullopt;
+    for (const HostPort& seen : out.sentinels) {
+      if (seen.to_string() == sentinel->to_string()) {
+        return fail("sentinel " + seen.to_string() + " is listed twice");
+      }
+    }
+    out.sentinels.push_back(*sentinel);
+    if (comma == std::string_view::npos) break;
+    hosts = hosts.substr(comma + 1);
+  }
+  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  size_t db_slash = path.find('/');
+  std::string_view master = path.substr(0, db_slash);
+  if (master.empty()) {
+    return fail("the sentinel URL needs the master's name: sentinel://host:26379/MASTER[/db]");
+  }
+  for (char c : master) {
+    if (!is_master_name_char(c)) {
+      return fail("the master name \"" + std::string(master) +
+                  "\" may only hold letters, digits, \"_\", \"-\" and \".\"");
+    }
+  }
+  out.sentinel_master = std::string(master);
+  if (db_slash != std::string_view::npos) {
+    std::optional<int> db = parse_database(path.substr(db_slash + 1), out_error);
+    if (!db) return std::nullopt;
+    out.database = *db;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<RedisUrl> parse_redis_url(std::string_view url, std::string* out_error) {
+  if (url.starts_with(kRedisScheme)) return parse_direct_url(url.substr(kRedisScheme.size()), out_error);
+  if (url.starts_with(kSentinelScheme)) {
+    return parse_sentinel_url(url.substr(kSentinelScheme.size()), out_error);
+  }
+  if (out_error) {
+    size_t sep = url.find("://");
+    if (sep == std::string_view::npos) {
+      *out_error = "expected a URL of the form redis://[[user]:password@]host[:port][/db] or "
+                   "sentinel://[[user]:password@]host[:port][,host[:port]]/master[/db]";
+    } else {
+      *out_error = "scheme \"" + std::string(url.substr(0, sep)) +
+                   "://\" is not supported; use redis:// or sentinel://";
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace config

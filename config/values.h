@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 
@@ -34,15 +35,28 @@ enum class HostKind {
 std::optional<HostPort> parse_host_port(std::string_view text, HostKind kind,
                                         std::string* out_error);
 
+// parse_decimal: a non-negative decimal number such as "10", "0.5" or "2.25" (no sign,
+// exponent, "inf" or "nan"); at most 9 digits before the point.
+std::optional<double> parse_decimal(std::string_view text, std::string* out_error);
+
 struct RedisUrl {
-  HostPort address;
+  RedisMode mode = RedisMode::kDirect;
+  HostPort address;                  // kDirect: the server
+  std::vector<HostPort> sentinels;   // kSentinel: at least one, no duplicates
+  std::string sentinel_master;       // kSentinel: the monitored master's name
   int database = 0;
-  std::string username;
+  std::string username;              // for the data nodes in both modes
   std::string password;
 };
 
-// parse_redis_url: redis://[[user]:password@]host[:port][/db], default port 6379, db 0.
-// User and password may be percent-encoded. Only the redis:// scheme is accepted.
+// parse_redis_url accepts two forms; user and password may be percent-encoded:
+//   redis://[[user]:password@]host[:port][/db]      default port 6379, db 0
+//   sentinel://[[user]:password@]host[:port][,host[:port]]...[/master[/db]]
+//                                                   default port 26379, db 0; master required
 std::optional<RedisUrl> parse_redis_url(std::string_view url, std::string* out_error);
+
+// parse_cidr: "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). Host bits
+// set below the prefix are an error ("10.0.0.1/8"), since they usually hide a typo.
+std::optional<Cidr> parse_cidr(std::string_view text, std::string* out_error);
 
 }  // namespace config

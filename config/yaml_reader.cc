@@ -36,6 +36,14 @@ std::string join_list(std::initializer_list<std::string_view> names) {
   return out;
 }
 
+// A bound such as 0 or 1000000 or 0.5, without trailing zeros.
+std::string format_number(double value) {
+  std::string text = std::to_string(value);
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text;
+}
+
 }  // namespace
 
 int line_of(const YAML::Node& node) {
@@ -192,15 +200,36 @@ std::optional<uint64_t> read_size_in_range(const Field& field, Diagnostics& diag
   return value;
 }
 
-std::optional<Duration> read_timeout(const Field& field, Diagnostics& diag) {
+std::optional<Duration> read_duration(const Field& field, Diagnostics& diag) {
   std::optional<std::string> text = read_string(field, diag);
   if (!text) return std::nullopt;
   std::string error;
   std::optional<Duration> value = parse_duration(*text, &error);
+  if (!value) diag.error(field.line, field.path, error);
+  return value;
+}
+
+std::optional<double> read_decimal_in_range(const Field& field, Diagnostics& diag, double min,
+                                            double max) {
+  std::optional<std::string> text = read_string(field, diag);
+  if (!text) return std::nullopt;
+  std::string error;
+  std::optional<double> value = parse_decimal(*text, &error);
   if (!value) {
     diag.error(field.line, field.path, error);
     return std::nullopt;
   }
+  if (*value < min || *value > max) {
+    diag.error(field.line, field.path,
+               "must be from " + format_number(min) + " to " + format_number(max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<Duration> read_timeout(const Field& field, Diagnostics& diag) {
+  std::optional<Duration> value = read_duration(field, diag);
+  if (!value) return std::nullopt;
   if (value->count() <= 0) {
     diag.error(field.line, field.path, "must be greater than 0");
     return std::nullopt;

@@ -27,6 +27,9 @@ class Diagnostics {
   void error(int line, std::string key, std::string message);
   void warning(int line, std::string key, std::string message);
   bool has_errors() const { return !errors_.empty(); }
+  // error_count: errors so far; a reader compares it before and after to learn whether a
+  // value it does not return was accepted.
+  size_t error_count() const { return errors_.size(); }
   // Both come sorted by line, in the order an operator reads the file.
   std::vector<ConfigError> take_errors();
   std::vector<ConfigError> take_warnings();
@@ -83,7 +86,12 @@ std::optional<uint64_t> read_uint_in_range(const Field& field, Diagnostics& diag
                                            uint64_t max);
 std::optional<uint64_t> read_size_in_range(const Field& field, Diagnostics& diag, uint64_t min,
                                            uint64_t max);
+// read_timeout: a duration greater than 0. read_duration: 0 allowed (meaning "off").
 std::optional<Duration> read_timeout(const Field& field, Diagnostics& diag);
+std::optional<Duration> read_duration(const Field& field, Diagnostics& diag);
+// read_decimal_in_range: a non-negative decimal such as "0.5" (see parse_decimal).
+std::optional<double> read_decimal_in_range(const Field& field, Diagnostics& diag, double min,
+                                            double max);
 std::optional<HostPort> read_host_port(const Field& field, Diagnostics& diag, HostKind kind);
 std::optional<Template> read_template(const Field& field, Diagnostics& diag);
 // read_choice: one of |choices|; returns its index.

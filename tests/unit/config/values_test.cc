@@ -183,7 +183,6 @@ TEST(ConfigValues, BadRedisUrls) {
   const Case cases[] = {
       {"127.0.0.1:6379", "redis://"},
       {"rediss://127.0.0.1:6379", "\"rediss://\" is not supported"},
-      {"sentinel://h1:26379,h2:26379/mymaster/0", "\"sentinel://\" is not supported"},
       {"redis://", "no host"},
       {"redis:///0", "no host"},
       {"redis://h:0", "1 to 65535"},
