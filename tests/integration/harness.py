@@ -285,12 +285,19 @@ class IntegrationTest(unittest.TestCase):
     def _stop_processes(self):
         for p in reversed(self.processes):
             p.stop()
-        outcome = getattr(self, "_outcome", None)
-        failed = outcome is not None and not outcome.success
-        if failed or os.environ.get("MAP_KEEP_LOGS"):
+        if self.has_failed() or os.environ.get("MAP_KEEP_LOGS"):
             for p in self.processes:
                 print(f"---- {p.name} log ----\n{p.log()[-4000:]}")
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def has_failed(self):
+        """True once setUp, the test or one of its subtests has failed or raised. (Each
+        cleanup and tearDown runs with _outcome.success reset, so the result is asked.)"""
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        if result is None:
+            return False
+        return any(test is self or getattr(test, "test_case", None) is self
+                   for test, _ in result.errors + result.failures)
 
     def tls_context(self, certfile=None, keyfile=None):
         ctx = ssl.create_default_context(cafile=self.pki.ca)

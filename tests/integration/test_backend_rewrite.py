@@ -53,6 +53,14 @@ class BrokerKnowsOnlyBackendCredential(IntegrationTest):
     def test_wrong_key_never_reaches_the_broker_credential(self):
         self.assertEqual(self.raw_connack(connect_packet("sensor-1", "user-1", OTHER_KEY)), 4)
 
+    def test_backend_password_and_device_key_not_logged(self):
+        self.assertEqual(self.raw_connack(connect_packet("sensor-1", "user-1", KEY)), 0)
+        self.proxy.stop()  # flushes the log
+        log = self.proxy.log()
+        self.assertIn("sensor-1", log)
+        self.assertNotIn("backend-pass", log)
+        self.assertNotIn(KEY, log)
+
 
 class ForwardedConnectBytes(IntegrationTest):
     """Only client ID, username and password change; everything else is forwarded as sent,

@@ -18,7 +18,7 @@ class ConnectLimits(IntegrationTest):
         self.add_device("sensor-1", "user-1", KEY)
 
     def tearDown(self):
-        if self._outcome.success:
+        if not self.has_failed():
             self.assert_good_device_connects()
 
     def assert_good_device_connects(self):

@@ -53,6 +53,18 @@ class TokenDevicesTalkThroughProxy(IntegrationTest):
         self.assertEqual((message.topic, message.payload, message.qos),
                          ("plant/pressure", b"1013", 1))
 
+    def test_no_key_in_the_debug_log(self):
+        self.assertEqual(self.raw_connack(connect_packet("sensor-1", "user-1", KEY)), 0)
+        wrong = "wrong-key-that-must-not-be-logged"
+        self.assertEqual(self.raw_connack(connect_packet("sensor-1", "user-1", wrong)), 4)
+        self.assertEqual(self.raw_connack(connect_packet("sensor-1", "user-1", wrong,
+                                                         version=5)), 0x86)
+        self.proxy.stop()  # flushes the log
+        log = self.proxy.log()
+        self.assertIn("sensor-1", log, "expected connection outcome lines naming the device")
+        self.assertNotIn(KEY, log)
+        self.assertNotIn(wrong, log)
+
     def test_mqtt31_device_is_accepted(self):
         code = self.raw_connack(connect_packet("sensor-1", "user-1", KEY, version=3))
         self.assertEqual(code, 0)
