@@ -125,6 +125,21 @@ TEST(ConfigValues, BadHostPorts) {
   }
 }
 
+TEST(ConfigValues, Decimals) {
+  std::string error;
+  EXPECT_EQ(config::parse_decimal("0", &error), 0.0);
+  EXPECT_EQ(config::parse_decimal("10", &error), 10.0);
+  EXPECT_EQ(config::parse_decimal("0.5", &error), 0.5);
+  EXPECT_EQ(config::parse_decimal("2.25", &error), 2.25);
+  EXPECT_EQ(config::parse_decimal("007.50", &error), 7.5);
+  EXPECT_EQ(config::parse_decimal("999999999.999999999", &error).has_value(), true);
+  for (std::string_view bad : {"", "-1", "+1", ".5", "5.", "1e3", "1.2.3", "inf", "nan", "1,5",
+                               "1000000000", "0.1234567890", " 1"}) {
+    EXPECT_FALSE(config::parse_decimal(bad, &error)) << bad;
+    EXPECT_NE(error.find("is not a non-negative number"), std::string::npos) << bad;
+  }
+}
+
 TEST(ConfigValues, RedisUrls) {
   std::string error;
   auto url = config::parse_redis_url("redis://127.0.0.1:6379/0", &error);
