@@ -2,6 +2,10 @@
 // listeners, backend/redis and admin have their own files.
 #include "config/sections.h"
 
+#include <arpa/inet.h>
+
+#include <array>
+
 namespace config {
 namespace {
 
@@ -15,6 +19,23 @@ constexpr double kMaxConnectionRate = 1'000'000;
 constexpr uint64_t kMaxBurst = 1'000'000;
 constexpr uint64_t kMaxEventsLength = 1'000'000'000;
 constexpr Duration kMinSessionTtl{1000};
+
+// A literal bind address as bytes, so "::1" and "0:0::1" compare equal.
+struct BindAddress {
+  int family = 0;   // 0 when |host| is not a literal address
+  std::array<uint8_t, 16> bytes{};
+  bool is_wildcard() const { return bytes == std::array<uint8_t, 16>{}; }
+};
+
+BindAddress bind_address(const std::string& host) {
+  BindAddress out;
+  if (inet_pton(AF_INET, host.c_str(), out.bytes.data()) == 1) {
+    out.family = AF_INET;
+  } else if (inet_pton(AF_INET6, host.c_str(), out.bytes.data()) == 1) {
+    out.family = AF_INET6;
+  }
+  return out;
+}
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -157,9 +178,9 @@ void read_metrics(const Field& field, const Config& config, Diagnostics& diag,
   if (!f) return;
   std::optional<HostPort> bind = read_host_port(*f, diag, HostKind::kAddressOnly);
   if (!bind) return;
-  std::string other = bound_by(config, *bind);
-  if (!other.empty()) {
-    diag.error(f->line, f->path, bind->to_string() + " is already bound by " + other);
+  std::string problem = bind_conflict(config, config.listeners.size(), *bind);
+  if (!problem.empty()) {
+    diag.error(f->line, f->path, problem);
     return;
   }
   out->bind = *bind;
@@ -217,16 +238,24 @@ std::optional<std::string> read_dir_path(const Field& field, LoadContext& ctx) {
   return resolved;
 }
 
-std::string bound_by(const Config& config, const HostPort& bind) {
-  for (size_t i = 0; i < config.listeners.size(); ++i) {
-    const HostPort& other = config.listeners[i].bind;
-    if (other.port != 0 && other.to_string() == bind.to_string()) {
-      return "listeners[" + std::to_string(i) + "]";
+std::string bind_conflict(const Config& config, size_t listener_count, const HostPort& bind) {
+  auto check = [&](const HostPort& other, const std::string& where) -> std::string {
+    if (other.port != bind.port || other.port == 0) return "";
+    BindAddress a = bind_address(bind.host);
+    BindAddress b = bind_address(other.host);
+    if (a.family == 0 || a.family != b.family) return "";
+    if (a.bytes == b.bytes) return bind.to_string() + " is already bound by " + where;
+    if (a.is_wildcard() || b.is_wildcard()) {
+      return bind.to_string() + " overlaps " + other.to_string() + " of " + where +
+             " (a wildcard address takes the port on every address)";
     }
+    return "";
+  };
+  for (size_t i = 0; i < listener_count && i < config.listeners.size(); ++i) {
+    std::string problem = check(config.listeners[i].bind, "listeners[" + std::to_string(i) + "]");
+    if (!problem.empty()) return problem;
   }
-  if (config.metrics.bind && config.metrics.bind->to_string() == bind.to_string()) {
-    return "metrics.bind";
-  }
+  if (config.metrics.bind) return check(*config.metrics.bind, "metrics.bind");
   return "";
 }
 

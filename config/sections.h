@@ -49,9 +49,12 @@ std::optional<std::string> read_dir_path(const Field& field, LoadContext& ctx);
 // read_proxy_protocol: off|v1|v2; a bare YAML `off` (read as false) is off too.
 void read_proxy_protocol(const Field& field, Diagnostics& diag, ProxyProtocol* out);
 
-// bound_by: the path of the listener or endpoint already bound to |bind| in |config|
-// (listeners, then metrics), or "" when none is.
-std::string bound_by(const Config& config, const HostPort& bind);
+// bind_conflict: "" when |bind| does not collide with the first |listener_count| listeners'
+// binds nor with metrics.bind of |config|; else the error message. Two binds collide on the
+// same port when their addresses are equal or one is the wildcard (0.0.0.0 or ::) of the
+// other's family: with SO_REUSEPORT the kernel would otherwise split connections between
+// them silently.
+std::string bind_conflict(const Config& config, size_t listener_count, const HostPort& bind);
 
 void read_listeners(const Field& field, LoadContext& ctx, Config* out);
 void read_backend(const Field& field, LoadContext& ctx, BackendConfig* out);

@@ -69,11 +69,11 @@ void read_admin(const Field& field, const Config& config, LoadContext& ctx, Admi
   std::optional<Field> bind = map.get("bind");
   if (bind) {
     if (auto v = read_host_port(*bind, diag, HostKind::kAddressOnly)) {
-      std::string other = bound_by(config, *v);
-      if (other.empty()) {
+      std::string problem = bind_conflict(config, config.listeners.size(), *v);
+      if (problem.empty()) {
         out->bind = *v;
       } else {
-        diag.error(bind->line, bind->path, v->to_string() + " is already bound by " + other);
+        diag.error(bind->line, bind->path, problem);
       }
     }
   }

@@ -221,7 +221,6 @@ void read_listeners(const Field& field, LoadContext& ctx, Config* out) {
   std::optional<std::vector<Field>> items = read_sequence(field, ctx.diag, /*non_empty=*/true);
   if (!items) return;
   std::map<std::string, std::string> names;  // name -> path of its first use
-  std::map<std::string, std::string> binds;
   for (const Field& item : *items) {
     ListenerConfig listener;
     read_listener(item, ctx, &listener);
@@ -233,11 +232,8 @@ void read_listeners(const Field& field, LoadContext& ctx, Config* out) {
       }
     }
     if (listener.bind.port != 0) {
-      auto [it, inserted] = binds.emplace(listener.bind.to_string(), item.path);
-      if (!inserted) {
-        ctx.diag.error(item.line, item.path + ".bind",
-                       listener.bind.to_string() + " is already bound by " + it->second);
-      }
+      std::string problem = bind_conflict(*out, out->listeners.size(), listener.bind);
+      if (!problem.empty()) ctx.diag.error(item.line, item.path + ".bind", problem);
     }
     out->listeners.push_back(std::move(listener));
   }

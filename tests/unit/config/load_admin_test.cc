@@ -92,6 +92,10 @@ TEST(ConfigAdmin, BindMustBeFreeAndAnAddress) {
       "admin.bind", 10, "already bound by metrics.bind");
   EXPECT_ONLY_ERROR(load_with("admin:\n  bind: \"localhost:9884\"\n" + one_token()),
                     "admin.bind", 9, "not an IP address");
+  EXPECT_ONLY_ERROR(load_with("admin:\n  bind: \"127.0.0.1:8883\"\n" + one_token()),
+                    "admin.bind", 9, "overlaps 0.0.0.0:8883 of listeners[0]");
+  EXPECT_ONLY_ERROR(load_with("metrics: {bind: \"0.0.0.0:9884\"}\n" + admin_with(one_token())),
+                    "admin.bind", 10, "overlaps 0.0.0.0:9884 of metrics.bind");
   // A different port on the same address is fine.
   EXPECT_LOADS(load_with("metrics: {bind: \"127.0.0.1:9883\"}\n" + admin_with(one_token())));
 }

@@ -121,6 +121,37 @@ listeners:
   EXPECT_TRUE(config_test::has_error(r, "listeners[1].bind", 6, "already bound by listeners[0]"));
 }
 
+TEST(ConfigListeners, WildcardBindOverlapsSameFamilyOnly) {
+  config::LoadResult r = load_listeners(R"(
+listeners:
+  - name: a
+    bind: "0.0.0.0:8883"
+    auth: token
+    tls: {cert: s.crt, key: s.key}
+  - name: b
+    bind: "10.0.0.1:8883"
+    auth: token
+    tls: {cert: s.crt, key: s.key}
+  - name: c
+    bind: "[::]:8883"
+    auth: token
+    tls: {cert: s.crt, key: s.key}
+  - name: d
+    bind: "[0:0::1]:8883"
+    auth: token
+    tls: {cert: s.crt, key: s.key}
+  - name: e
+    bind: "10.0.0.1:8884"
+    auth: token
+    tls: {cert: s.crt, key: s.key}
+)");
+  EXPECT_EQ(r.errors.size(), 2u) << config_test::all_errors(r);
+  EXPECT_TRUE(config_test::has_error(r, "listeners[1].bind", 6,
+                                     "10.0.0.1:8883 overlaps 0.0.0.0:8883 of listeners[0]"));
+  EXPECT_TRUE(config_test::has_error(r, "listeners[3].bind", 14,
+                                     "[0:0::1]:8883 overlaps [::]:8883 of listeners[2]"));
+}
+
 TEST(ConfigListeners, BadBind) {
   const std::pair<const char*, const char*> cases[] = {
       {"localhost:8883", "not an IP address"},
