@@ -30,6 +30,7 @@ void read_rewrite(const Field& field, Diagnostics& diag, RewriteConfig* out) {
 void read_health_check(const Field& field, Diagnostics& diag, BackendConfig* out) {
   MapReader map(field, diag, {"interval", "timeout"});
   if (!map.ok()) return;
+  size_t errors_before = diag.error_count();
   std::optional<Field> interval = map.get("interval");
   if (interval) {
     if (auto v = read_duration(*interval, diag)) out->health_check_interval = *v;
@@ -38,7 +39,7 @@ void read_health_check(const Field& field, Diagnostics& diag, BackendConfig* out
   if (timeout) {
     if (auto v = read_timeout(*timeout, diag)) out->health_check_timeout = *v;
   }
-  if (out->health_check_interval.count() > 0 &&
+  if (diag.error_count() == errors_before && out->health_check_interval.count() > 0 &&
       out->health_check_timeout >= out->health_check_interval) {
     const Field& blame = timeout ? *timeout : *interval;
     diag.error(blame.line, blame.path,

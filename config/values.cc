@@ -258,11 +258,13 @@ std::optional<double> parse_decimal(std::string_view text, std::string* out_erro
     if (out_error) *out_error = "\"" + std::string(text) + "\" is not a non-negative number";
     return std::nullopt;
   }
+  // Both parts have at most 9 digits, so they are exact as integers and the result is
+  // rounded once.
   double value = static_cast<double>(*digits_to_uint(whole, nullptr));
-  double scale = 1;
-  for (char c : fraction) {
-    scale /= 10;
-    value += (c - '0') * scale;
+  if (!fraction.empty()) {
+    double scale = 1;
+    for (size_t i = 0; i < fraction.size(); ++i) scale *= 10;
+    value += static_cast<double>(*digits_to_uint(fraction, nullptr)) / scale;
   }
   return value;
 }

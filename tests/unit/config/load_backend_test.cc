@@ -63,6 +63,8 @@ TEST(ConfigBackendExtras, HealthCheck) {
   // The default timeout (1s) against a too short interval blames the interval.
   EXPECT_ONLY_ERROR(load(backend_with("  health_check:\n    interval: 500ms\n")),
                     "backend.health_check.interval", 9, "shorter than health_check.interval");
+  EXPECT_ONLY_ERROR(load(backend_with("  health_check:\n    interval: 500ms\n    timeout: 0\n")),
+                    "backend.health_check.timeout", 10, "greater than 0");
   EXPECT_ONLY_ERROR(load(backend_with("  health_check:\n    interval: often\n")),
                     "backend.health_check.interval", 9, "not a duration");
   EXPECT_ONLY_ERROR(load(backend_with("  health_check:\n    path: /\n")),
