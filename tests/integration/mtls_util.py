@@ -289,6 +289,9 @@ class Session:
         if not wait_until(lambda: info.mid in self.published, timeout):
             raise TimeoutError("publish not acknowledged")
 
+    def next_message(self, timeout=5.0):
+        return self.messages.get(timeout=timeout)
+
     def round_trip(self, topic, payload, timeout=5.0):
         """Subscribes to |topic|, publishes |payload| and returns the payload received."""
         self.subscribe(topic)
