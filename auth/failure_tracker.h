@@ -35,6 +35,8 @@ class FailureTracker {
 
   size_t tracked() const { return entries_.size(); }
   const FailureLimits& limits() const { return limits_; }
+  // set_limits applies new limits to future failures; running bans keep their end time.
+  void set_limits(FailureLimits limits) { limits_ = limits; }
 
  private:
   // Two fixed buckets approximate the sliding window: the estimate weighs the previous
@@ -64,6 +66,10 @@ class ConnectionRateLimiter {
   bool admit(std::string_view key, Clock::time_point now);
   void purge(Clock::time_point now);
   size_t tracked() const { return buckets_.size(); }
+  void set_rate(double per_second, double burst) {
+    per_second_ = per_second;
+    burst_ = burst;
+  }
 
  private:
   struct Bucket {

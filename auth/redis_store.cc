@@ -236,8 +236,9 @@ void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
         p.failed |= !parse_hash_reply(reply, &fields);
         CertRecord& cert = *p.result.cert;
         cert.found = !fields.empty();
+        // Same rule as devices: absent or "1" is enabled, anything else fails closed.
         auto enabled = fields.find("enabled");
-        cert.enabled = enabled == fields.end() || enabled->second != "0";
+        cert.enabled = enabled == fields.end() || enabled->second == "1";
         auto not_after = fields.find("not_after");
         if (not_after != fields.end()) cert.not_after = std::strtoll(not_after->second.c_str(), nullptr, 10);
         break;

@@ -51,6 +51,13 @@ void AbuseGuard::record_failure(std::string_view ip, std::string_view device_id)
   if (device_banned) spdlog::warn("ban started device={} reason=too_many_auth_failures", device_id);
 }
 
+void AbuseGuard::reconfigure(const config::LimitsConfig& limits) {
+  std::lock_guard lock(mutex_);
+  by_ip_.set_limits(limits_for(limits.auth_failures.max_per_ip, limits.auth_failures));
+  by_device_.set_limits(limits_for(limits.auth_failures.max_per_device, limits.auth_failures));
+  connection_rate_.set_rate(limits.connection_rate.per_ip, limits.connection_rate.burst);
+}
+
 void AbuseGuard::purge() {
   auto now = auth::Clock::now();
   std::lock_guard lock(mutex_);

@@ -24,6 +24,9 @@ class AbuseGuard {
   // record_failure counts a failed authentication against both keys; logs new bans.
   void record_failure(std::string_view ip, std::string_view device_id);
 
+  // reconfigure applies reloaded limits; counts and running bans are kept.
+  void reconfigure(const config::LimitsConfig& limits);
+
   // purge drops expired bookkeeping; called periodically.
   void purge();
 

@@ -25,6 +25,7 @@ constexpr uint64_t kLingerMs = 2000;
 // MQTT 5 DISCONNECT reason codes used when the proxy ends a session.
 constexpr uint8_t kDisconnectNotAuthorized = 0x87;
 constexpr uint8_t kDisconnectAdministrativeAction = 0x98;
+constexpr uint8_t kDisconnectServerShuttingDown = 0x8B;
 
 // Refusals that count towards brute-force bans: guesses at identities and keys. Disabled
 // devices, bans themselves and outages do not.
@@ -84,6 +85,7 @@ ClientConnection::~ClientConnection() {
   if (lookup_ticket_ != auth::RedisStore::kNoTicket) services_.store().cancel(lookup_ticket_);
   if (secret_check_) secret_check_->owner = nullptr;
   --open_connection_count();
+  if (ListenerMetrics* m = listener_metrics()) bump(m->closed);
   // client_, backend_ and deadline_ close themselves; their callbacks see data == nullptr.
 }
 
@@ -96,7 +98,7 @@ void ClientConnection::start() {
     return;
   }
   uv_timer_start(timer, &ClientConnection::on_deadline,
-                 services_.config().limits.connect_timeout.count(), 0);
+                 config().limits.connect_timeout.count(), 0);
   uv_tcp_nodelay(client_.get(), 1);
   uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
   client_reading_ = true;
@@ -161,6 +163,13 @@ void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const
   }
   self->to_client_boundary_.advance(bytes);
   self->bytes_to_client_ += bytes.size();
+  WorkerMetrics& metrics = self->services_.metrics();
+  bump(metrics.bytes_to_device, bytes.size());
+  if (!self->connack_relayed_) {
+    // The broker's first bytes are its CONNACK.
+    self->connack_relayed_ = true;
+    metrics.connack_latency.observe(self->seconds_since_accept());
+  }
   if (self->flush_to_client()) self->update_backpressure();
 }
 
@@ -235,6 +244,7 @@ void ClientConnection::on_deadline(uv_timer_t* timer) {
       break;
     case State::kConnectingBackend:
       spdlog::warn("backend {}: connect timed out", self->backend_name_);
+      self->count_backend_failure();
       self->backend_.reset();
       self->try_backend(self->backend_attempt_ + 1);
       break;
@@ -269,6 +279,9 @@ void ClientConnection::handle_handshake() {
       break;
     case TlsSession::Status::kError:
       flush_to_client();  // the alert tells the client why
+      if (ListenerMetrics* m = listener_metrics()) {
+        bump(m->tls_failures[static_cast<size_t>(classify_tls_failure(tls_->error_reason()))]);
+      }
       spdlog::info("tls handshake failed listener={} peer={} reason={}", listener_.config->name,
                    peer_, tls_->error_reason());
       close("tls_handshake_failed");
@@ -302,7 +315,9 @@ void ClientConnection::handle_plaintext(std::span<const uint8_t> plaintext) {
       }
       return;
     case State::kRelaying:
-      if (!plaintext.empty() && send_to_backend(plaintext)) update_backpressure();
+      if (plaintext.empty()) return;
+      bump(services_.metrics().bytes_to_broker, plaintext.size());
+      if (send_to_backend(plaintext)) update_backpressure();
       return;
     default:
       return;
@@ -340,6 +355,7 @@ void ClientConnection::handle_connect_packet(std::span<const uint8_t> packet) {
     return;
   }
   state_ = State::kLookingUp;
+  lookup_started_ = std::chrono::steady_clock::now();
   const std::string* cert_id = listener_.tls->requires_client_cert() ? &peer_cert_.cert_id : nullptr;
   lookup_ticket_ = services_.store().lookup(
       device_id_, cert_id, [this](auth::LookupResult&& result) { on_lookup(std::move(result)); });
@@ -359,7 +375,10 @@ auth::ConnectFacts ClientConnection::connect_facts() const {
 
 void ClientConnection::on_lookup(auth::LookupResult&& result) {
   lookup_ticket_ = auth::RedisStore::kNoTicket;
+  services_.metrics().lookup_latency.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - lookup_started_).count());
   if (result.status != auth::LookupStatus::kOk) {
+    bump(services_.metrics().redis_lookup_errors);
     refuse(auth::Reason::kStoreUnavailable);
     return;
   }
@@ -381,7 +400,7 @@ void ClientConnection::on_lookup(auth::LookupResult&& result) {
   state_ = State::kVerifyingSecret;
   std::string_view stored = device_.secret();
   std::span<const uint8_t> password(*connect_->password);
-  bool plaintext_allowed = services_.config().auth.plaintext_secrets;
+  bool plaintext_allowed = config().auth.plaintext_secrets;
   if (auth::secret_is_slow(stored)) {
     secret_check_ = SecretCheck::start(services_.loop(), this, stored, password, plaintext_allowed);
     return;
@@ -432,7 +451,7 @@ void ClientConnection::try_backend(size_t attempt) {
     return;
   }
   uv_timer_start(deadline_.get(), &ClientConnection::on_deadline,
-                 services_.config().backend.connect_timeout.count(), 0);
+                 config().backend.connect_timeout.count(), 0);
 }
 
 void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
@@ -441,6 +460,7 @@ void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
   uv_timer_stop(self->deadline_.get());
   if (status < 0) {
     spdlog::warn("backend {}: connect failed: {}", self->backend_name_, uv_strerror(status));
+    self->count_backend_failure();
     self->backend_.reset();
     self->try_backend(self->backend_attempt_ + 1);
     return;
@@ -454,7 +474,7 @@ void ClientConnection::on_backend_ready() {
   RewriteVariables vars{listener_.config->name, &device_,
                         listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr};
   std::vector<uint8_t> rewritten =
-      mqttparse::encode_connect(rewrite_connect(*connect_, services_.config().backend.rewrite, vars));
+      mqttparse::encode_connect(rewrite_connect(*connect_, config().backend.rewrite, vars));
   connect_.reset();  // the password and the rest of the CONNECT are no longer needed
   if (rewritten.empty()) {
     // A template produced a field MQTT cannot carry (over 65535 bytes): an operator error.
@@ -466,6 +486,7 @@ void ClientConnection::on_backend_ready() {
                listener_.config->name, peer_, backend_name_);
   connected_at_ = unix_now();
   conn_id_ = services_.next_conn_id();
+  if (ListenerMetrics* m = listener_metrics()) bump(m->auth[static_cast<size_t>(auth::Reason::kAccepted)]);
   services_.session_started(this);
   services_.journal().opened(session_facts());
   arm_certificate_expiry();
@@ -488,6 +509,8 @@ void ClientConnection::refuse(auth::Reason reason) {
   // version_ is 3.1.1 until a CONNECT decoded: an unknown level gets the 3.1.1 format.
   mqttparse::ProtocolVersion version = version_;
   uint8_t code = auth::connack_code(reason, version);
+  if (ListenerMetrics* m = listener_metrics()) bump(m->auth[static_cast<size_t>(reason)]);
+  services_.metrics().connack_latency.observe(seconds_since_accept());
   spdlog::info("connect refused device={} listener={} peer={} reason={} connack=0x{:02x}",
                device_id_, listener_.config->name, peer_, auth::reason_name(reason), code);
   if (counts_as_auth_failure(reason)) services_.abuse().record_failure(ip_of(peer_), device_id_);
@@ -502,6 +525,19 @@ void ClientConnection::refuse(auth::Reason reason) {
   tls_->shutdown();
   if (!flush_to_client()) return;
   close("refused");
+}
+
+ListenerMetrics* ClientConnection::listener_metrics() {
+  return listener_.index < kMaxListeners ? &services_.metrics().listeners[listener_.index] : nullptr;
+}
+
+double ClientConnection::seconds_since_accept() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - accepted_at_).count();
+}
+
+void ClientConnection::count_backend_failure() {
+  size_t index = (backend_first_ + backend_attempt_) % std::max<size_t>(1, services_.backends().size());
+  if (index < kMaxBackends) bump(services_.metrics().backend_connect_failures[index]);
 }
 
 // ---- live sessions -----------------------------------------------------------------------
@@ -566,14 +602,26 @@ void ClientConnection::kick(std::string_view why, uint8_t disconnect_reason) {
   if (state_ != State::kRelaying) return;
   spdlog::info("session kicked device={} listener={} peer={} reason={}", device_id_,
                listener_.config->name, peer_, why);
+  bump(services_.metrics().kicks);
   services_.journal().kicked(session_facts(), why);
+  end_session("kicked:" + std::string(why), disconnect_reason);
+}
+
+void ClientConnection::end_for_shutdown() {
+  if (state_ == State::kRelaying) {
+    end_session("server_shutting_down", kDisconnectServerShuttingDown);
+  } else {
+    close("shutdown");
+  }
+}
+
+void ClientConnection::end_session(std::string_view why, uint8_t disconnect_reason) {
   // Injected only between the broker's packets: mid-packet it would corrupt the stream, and
   // then the plain close alone is the honest signal.
   if (version_ == mqttparse::ProtocolVersion::kV5 && to_client_boundary_.at_boundary()) {
     tls_->write(mqttparse::encode_disconnect_v5(disconnect_reason));
   }
-  std::string reason = "kicked:" + std::string(why);
-  close(reason);
+  close(why);
 }
 
 // ---- closing -----------------------------------------------------------------------------

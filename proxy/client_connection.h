@@ -26,11 +26,10 @@
 #include "proxy/packet_boundary.h"
 #include "proxy/tls_session.h"
 #include "proxy/uv_handle.h"
+#include "proxy/worker_services.h"
 
 namespace proxy {
 
-class WorkerServices;
-struct ListenerRuntime;
 struct SecretCheck;
 
 class ClientConnection {
@@ -72,6 +71,10 @@ class ClientConnection {
   // DISCONNECT with |disconnect_reason| (0x98 administrative action, 0x87 not authorized).
   void kick(std::string_view why, uint8_t disconnect_reason);
 
+  // end_for_shutdown closes the connection as the proxy stops: a relaying MQTT 5 session
+  // first gets DISCONNECT 0x8B (server shutting down).
+  void end_for_shutdown();
+
   // Called by SecretCheck on the loop thread when the thread-pool verification is done.
   void on_secret_verified(auth::VerifyResult result);
 
@@ -100,12 +103,17 @@ class ClientConnection {
   void on_backend_ready();
   void refuse(auth::Reason reason);
   void on_revalidated(auth::LookupResult&& result);
+  void end_session(std::string_view why, uint8_t disconnect_reason);
   void arm_certificate_expiry();
   void finish_close();
   void update_backpressure();
+  ListenerMetrics* listener_metrics();
+  double seconds_since_accept() const;
+  void count_backend_failure();
 
   WorkerServices& services_;
-  const ListenerRuntime& listener_;
+  const ListenerRuntime listener_;
+  const config::Config& config() const { return *listener_.config_owner; }
   State state_ = State::kHandshaking;
   TcpHandle client_;
   TcpHandle backend_;
@@ -135,6 +143,8 @@ class ClientConnection {
   size_t secret_fingerprint_ = 0;             // hash of the stored secret accepted at connect
   int64_t connected_at_ = 0;                  // unix seconds
   std::chrono::steady_clock::time_point accepted_at_;
+  std::chrono::steady_clock::time_point lookup_started_;
+  bool connack_relayed_ = false;
   uint64_t bytes_from_client_ = 0;
   uint64_t bytes_to_client_ = 0;
   int pending_shutdowns_ = 0;

@@ -24,7 +24,8 @@ class Listener {
   void close() { socket_.reset(); }
 
   const ListenerRuntime& runtime() const { return runtime_; }
-  void set_tls(std::shared_ptr<const TlsContext> tls) { runtime_.tls = std::move(tls); }
+  // set_runtime applies a reloaded config and TLS context to connections accepted from now on.
+  void set_runtime(ListenerRuntime runtime) { runtime_ = std::move(runtime); }
 
  private:
   static void on_connection(uv_stream_t* server, int status);

@@ -19,16 +19,20 @@ std::string now_millis() {
 }  // namespace
 
 SessionJournal::SessionJournal(auth::RedisStore& store, const config::Config& config, std::string node)
-    : store_(store),
-      config_(config),
-      node_(std::move(node)),
-      ttl_seconds_(std::to_string(std::max<int64_t>(
-          1, std::chrono::duration_cast<std::chrono::seconds>(config.sessions.ttl).count()))) {}
+    : store_(store), node_(std::move(node)) {
+  reconfigure(config);
+}
+
+void SessionJournal::reconfigure(const config::Config& config) {
+  events_ = config.events;
+  ttl_seconds_ = std::to_string(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(config.sessions.ttl).count()));
+}
 
 void SessionJournal::event(std::vector<std::string> fields) {
-  if (!config_.events.enabled) return;
+  if (!events_.enabled) return;
   std::vector<std::string> argv{"XADD", store_.keys().events(), "MAXLEN", "~",
-                                std::to_string(config_.events.maxlen), "*"};
+                                std::to_string(events_.maxlen), "*"};
   argv.insert(argv.end(), std::make_move_iterator(fields.begin()), std::make_move_iterator(fields.end()));
   argv.insert(argv.end(), {"node", node_, "ts_ms", now_millis()});
   store_.execute(argv);

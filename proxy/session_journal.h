@@ -36,13 +36,16 @@ class SessionJournal {
   // refresh extends the expiry of a live session's record.
   void refresh(std::string_view device_id);
 
+  // reconfigure takes the events and sessions settings of a reloaded config.
+  void reconfigure(const config::Config& config);
+
   const std::string& node() const { return node_; }
 
  private:
   void event(std::vector<std::string> fields);
 
   auth::RedisStore& store_;
-  const config::Config& config_;
+  config::EventsConfig events_;
   std::string node_;
   std::string ttl_seconds_;
 };

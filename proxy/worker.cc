@@ -48,6 +48,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const config::Config> config,
   uv_timer_init(loop_.uv(), bury_timer_.allocate(this));
   uv_timer_init(loop_.uv(), revalidate_timer_.allocate(this));
   uv_timer_init(loop_.uv(), refresh_timer_.allocate(this));
+  uv_timer_init(loop_.uv(), status_timer_.allocate(this));
 }
 
 Worker::~Worker() = default;
@@ -62,15 +63,14 @@ bool Worker::open_listeners(std::string* out_error) {
 void Worker::start() {
   store_.start();
   change_feed_.start();
-  auto interval = config_->auth.revalidate_interval;
-  if (interval.count() > 0) {
-    // Twenty ticks an interval spread the re-checks instead of bursting them at Redis.
-    uint64_t tick = std::max<uint64_t>(50, interval.count() / 20);
-    sweep_started_ = std::chrono::steady_clock::now();
-    uv_timer_start(revalidate_timer_.get(), [](uv_timer_t* t) {
-      if (auto* self = static_cast<Worker*>(t->data)) self->revalidate_tick();
-    }, tick, tick);
-  }
+  sweep_started_ = std::chrono::steady_clock::now();
+  arm_revalidation();
+  uv_timer_start(status_timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<Worker*>(t->data);
+    if (self == nullptr) return;
+    self->metrics_->redis_connected.store(self->store_.connected(), std::memory_order_relaxed);
+    self->metrics_->redis_dropped_writes.store(self->store_.dropped_writes(), std::memory_order_relaxed);
+  }, 0, 200);
   uint64_t refresh = std::max<uint64_t>(1000, config_->sessions.ttl.count() / 3);
   uv_timer_start(refresh_timer_.get(), [](uv_timer_t* t) {
     if (auto* self = static_cast<Worker*>(t->data)) self->refresh_sessions();
@@ -78,6 +78,38 @@ void Worker::start() {
   thread_ = std::thread([this] {
     loop_.run();
     spdlog::debug("worker {} stopped", index_);
+  });
+}
+
+void Worker::arm_revalidation() {
+  uv_timer_stop(revalidate_timer_.get());
+  auto interval = config_->auth.revalidate_interval;
+  if (interval.count() <= 0) return;
+  // Twenty ticks an interval spread the re-checks instead of bursting them at Redis.
+  uint64_t tick = std::max<uint64_t>(50, interval.count() / 20);
+  uv_timer_start(revalidate_timer_.get(), [](uv_timer_t* t) {
+    if (auto* self = static_cast<Worker*>(t->data)) self->revalidate_tick();
+  }, tick, tick);
+}
+
+void Worker::apply(std::shared_ptr<const config::Config> config, std::vector<ListenerRuntime> listeners,
+                   std::vector<BackendServer> backends) {
+  loop_.post([this, config = std::move(config), listeners = std::move(listeners),
+              backends = std::move(backends)]() mutable {
+    bool interval_changed = config->auth.revalidate_interval != config_->auth.revalidate_interval;
+    config_ = std::move(config);
+    for (size_t i = 0; i < listeners_.size() && i < listeners.size(); ++i) {
+      listeners_[i]->set_runtime(std::move(listeners[i]));
+    }
+    backends_ = BackendPool(std::move(backends));
+    journal_.reconfigure(*config_);
+    if (interval_changed) arm_revalidation();
+  });
+}
+
+void Worker::stop_accepting() {
+  loop_.post([this] {
+    for (auto& listener : listeners_) listener->close();
   });
 }
 
@@ -101,6 +133,7 @@ void Worker::accept(const ListenerRuntime& listener, TcpHandle client) {
                  listener.config->name, config_->limits.max_connections);
     return;  // |client| closes itself
   }
+  if (listener.index < kMaxListeners) bump(metrics_->listeners[listener.index].accepted);
   auto connection = std::make_unique<ClientConnection>(*this, listener, std::move(client));
   ClientConnection* raw = connection.get();
   connections_.emplace(raw, std::move(connection));
@@ -188,6 +221,7 @@ void Worker::revalidate_tick() {
 }
 
 void Worker::refresh_sessions() {
+  metrics_->redis_dropped_writes.store(store_.dropped_writes(), std::memory_order_relaxed);
   std::string_view previous;
   for (const auto& [device_id, connection] : sessions_by_device_) {
     if (device_id == previous) continue;
@@ -201,8 +235,19 @@ void Worker::shutdown_on_loop() {
   std::vector<ClientConnection*> open;
   open.reserve(connections_.size());
   for (auto& [raw, owned] : connections_) open.push_back(raw);
-  for (ClientConnection* connection : open) connection->close("shutdown");
-  // Connections released above are destroyed now; the rest linger at most their close timer.
+  for (ClientConnection* connection : open) connection->end_for_shutdown();
+  // Connections flush their last bytes (at most their 2 s linger) before the Redis
+  // connection and the timers go; then the loop has nothing left and returns.
+  shutdown_started_ = std::chrono::steady_clock::now();
+  uv_timer_start(status_timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<Worker*>(t->data);
+    if (self == nullptr) return;
+    bool waited_enough = std::chrono::steady_clock::now() - self->shutdown_started_ > std::chrono::milliseconds(2500);
+    if (self->connections_.empty() || waited_enough) self->finish_shutdown();
+  }, 20, 20);
+}
+
+void Worker::finish_shutdown() {
   released_.clear();
   connections_.clear();
   change_feed_.close();
@@ -210,6 +255,7 @@ void Worker::shutdown_on_loop() {
   bury_timer_.reset();
   revalidate_timer_.reset();
   refresh_timer_.reset();
+  status_timer_.reset();
 }
 
 }  // namespace proxy

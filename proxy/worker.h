@@ -30,7 +30,15 @@ class Worker final : public WorkerServices {
   // start runs the loop on a new thread.
   void start();
 
-  // stop closes listeners and connections and ends the loop. Any thread.
+  // apply hands a reloaded config to the worker: new connections use it, live ones keep
+  // theirs. |listeners| matches the running listeners one for one. Any thread.
+  void apply(std::shared_ptr<const config::Config> config, std::vector<ListenerRuntime> listeners,
+             std::vector<BackendServer> backends);
+
+  // stop_accepting closes the listening sockets; sessions go on (graceful drain). Any thread.
+  void stop_accepting();
+
+  // stop ends every session (MQTT 5 clients get DISCONNECT 0x8B) and the loop. Any thread.
   void stop();
   void join();
 
@@ -44,6 +52,8 @@ class Worker final : public WorkerServices {
   std::span<uint8_t> ciphertext_buffer() override { return ciphertext_buffer_; }
   void release(ClientConnection* connection) override;
   AbuseGuard& abuse() override { return abuse_; }
+  WorkerMetrics& metrics() override { return *metrics_; }
+  const WorkerMetrics& metrics_view() const { return *metrics_; }
   SessionJournal& journal() override { return journal_; }
   void session_started(ClientConnection* connection) override;
   void session_ended(ClientConnection* connection) override;
@@ -56,10 +66,12 @@ class Worker final : public WorkerServices {
   void on_change(auth::ChangeKind kind, const std::string& id);
   void on_resubscribed();
   void revalidate_tick();
+  void arm_revalidation();
   void refresh_sessions();
   template <typename Fn>
   void for_each_session(const SessionIndex& index, const std::string& key, Fn fn);
   void shutdown_on_loop();
+  void finish_shutdown();
   void bury_released();
 
   unsigned index_;
@@ -68,6 +80,7 @@ class Worker final : public WorkerServices {
   auth::RedisStore store_;
   BackendPool backends_;
   AbuseGuard& abuse_;
+  std::unique_ptr<WorkerMetrics> metrics_ = std::make_unique<WorkerMetrics>();
   SessionJournal journal_;
   auth::ChangeFeed change_feed_;
   SessionIndex sessions_by_device_;
@@ -78,9 +91,11 @@ class Worker final : public WorkerServices {
   std::chrono::steady_clock::time_point sweep_started_{};
   bool subscribed_before_ = false;
   uint64_t conn_seq_ = 0;
+  std::chrono::steady_clock::time_point shutdown_started_{};
   std::string conn_id_prefix_;
   TimerHandle revalidate_timer_;
   TimerHandle refresh_timer_;
+  TimerHandle status_timer_;   // publishes Redis state to metrics/readiness
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
   std::vector<std::unique_ptr<ClientConnection>> released_;

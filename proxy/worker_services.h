@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "proxy/abuse_guard.h"
 #include "proxy/backend_pool.h"
+#include "proxy/metrics.h"
 #include "proxy/session_journal.h"
 #include "proxy/tls_context.h"
 
@@ -19,11 +20,13 @@ namespace proxy {
 
 class ClientConnection;
 
-// A listener as its connections see it: the validated config and the TLS context to use for
-// new handshakes.
+// A listener as its connections see it. A connection copies it at accept, so a reload that
+// swaps config or TLS context never changes what a live connection runs with.
 struct ListenerRuntime {
-  const config::ListenerConfig* config = nullptr;  // non-owning, points into the Config
+  std::shared_ptr<const config::Config> config_owner;  // keeps |config| alive
+  const config::ListenerConfig* config = nullptr;      // points into *config_owner
   std::shared_ptr<const TlsContext> tls;
+  size_t index = 0;                                    // position in config.listeners
 };
 
 class WorkerServices {
@@ -40,6 +43,8 @@ class WorkerServices {
   virtual std::span<uint8_t> read_buffer() = 0;
   virtual std::span<uint8_t> plaintext_buffer() = 0;
   virtual std::span<uint8_t> ciphertext_buffer() = 0;
+
+  virtual WorkerMetrics& metrics() = 0;
 
   // Shared by all workers; thread-safe.
   virtual AbuseGuard& abuse() = 0;
