@@ -6,6 +6,7 @@
 
 #include "proxy/abuse_guard.h"
 #include "proxy/connect_rewrite.h"
+#include "proxy/log_event.h"
 #include "proxy/peer_address.h"
 #include "proxy/secret_check.h"
 #include "proxy/worker_services.h"
@@ -243,7 +244,8 @@ void ClientConnection::on_deadline(uv_timer_t* timer) {
       self->close("connect_timeout");
       break;
     case State::kConnectingBackend:
-      spdlog::warn("backend {}: connect timed out", self->backend_name_);
+      log_event(spdlog::level::warn, "backend_connect_failed",
+                {{"backend", self->backend_name_}, {"reason", "timeout"}}, LogLimit::kLimited);
       self->count_backend_failure();
       self->backend_.reset();
       self->try_backend(self->backend_attempt_ + 1);
@@ -282,8 +284,9 @@ void ClientConnection::handle_handshake() {
       if (ListenerMetrics* m = listener_metrics()) {
         bump(m->tls_failures[static_cast<size_t>(classify_tls_failure(tls_->error_reason()))]);
       }
-      spdlog::info("tls handshake failed listener={} peer={} reason={}", listener_.config->name,
-                   peer_, tls_->error_reason());
+      log_event(spdlog::level::info, "tls_handshake_failed",
+                {{"listener", listener_.config->name}, {"peer", peer_}, {"reason", tls_->error_reason()}},
+                LogLimit::kLimited);
       close("tls_handshake_failed");
       break;
   }
@@ -418,7 +421,7 @@ void ClientConnection::on_secret_verified(auth::VerifyResult result) {
       refuse(auth::Reason::kBadSecret);
       return;
     case auth::VerifyResult::kUnsupportedFormat:
-      spdlog::error("device {}: stored secret has an unsupported format", device_id_);
+      log_event(spdlog::level::err, "unsupported_secret_format", {{"device", device_id_}}, LogLimit::kLimited);
       refuse(auth::Reason::kUnsupportedSecret);
       return;
   }
@@ -445,7 +448,8 @@ void ClientConnection::try_backend(size_t attempt) {
   int rc = uv_tcp_connect(&connect_request_, tcp, reinterpret_cast<const sockaddr*>(&server.address),
                           &ClientConnection::on_backend_connected);
   if (rc != 0) {
-    spdlog::warn("backend {}: connect failed: {}", server.name, uv_strerror(rc));
+    log_event(spdlog::level::warn, "backend_connect_failed",
+              {{"backend", server.name}, {"reason", uv_strerror(rc)}}, LogLimit::kLimited);
     backend_.reset();
     try_backend(attempt + 1);
     return;
@@ -459,7 +463,8 @@ void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
   if (self == nullptr || self->state_ != State::kConnectingBackend) return;
   uv_timer_stop(self->deadline_.get());
   if (status < 0) {
-    spdlog::warn("backend {}: connect failed: {}", self->backend_name_, uv_strerror(status));
+    log_event(spdlog::level::warn, "backend_connect_failed",
+              {{"backend", self->backend_name_}, {"reason", uv_strerror(status)}}, LogLimit::kLimited);
     self->count_backend_failure();
     self->backend_.reset();
     self->try_backend(self->backend_attempt_ + 1);
@@ -478,12 +483,13 @@ void ClientConnection::on_backend_ready() {
   connect_.reset();  // the password and the rest of the CONNECT are no longer needed
   if (rewritten.empty()) {
     // A template produced a field MQTT cannot carry (over 65535 bytes): an operator error.
-    spdlog::error("device {}: rewritten CONNECT cannot be encoded; check backend.rewrite", device_id_);
+    log_event(spdlog::level::err, "rewrite_not_encodable", {{"device", device_id_}}, LogLimit::kLimited);
     refuse(auth::Reason::kBackendUnavailable);
     return;
   }
-  spdlog::info("connect accepted device={} listener={} peer={} backend={}", device_id_,
-               listener_.config->name, peer_, backend_name_);
+  log_event(spdlog::level::info, "connect_accepted",
+            {{"device", device_id_}, {"listener", listener_.config->name}, {"peer", peer_},
+             {"backend", backend_name_}, {"duration", seconds_since_accept()}});
   connected_at_ = unix_now();
   conn_id_ = services_.next_conn_id();
   if (ListenerMetrics* m = listener_metrics()) bump(m->auth[static_cast<size_t>(auth::Reason::kAccepted)]);
@@ -511,8 +517,13 @@ void ClientConnection::refuse(auth::Reason reason) {
   uint8_t code = auth::connack_code(reason, version);
   if (ListenerMetrics* m = listener_metrics()) bump(m->auth[static_cast<size_t>(reason)]);
   services_.metrics().connack_latency.observe(seconds_since_accept());
-  spdlog::info("connect refused device={} listener={} peer={} reason={} connack=0x{:02x}",
-               device_id_, listener_.config->name, peer_, auth::reason_name(reason), code);
+  char code_text[8];
+  std::snprintf(code_text, sizeof code_text, "0x%02x", code);
+  log_event(spdlog::level::info, "connect_refused",
+            {{"device", device_id_}, {"listener", listener_.config->name}, {"peer", peer_},
+             {"reason", auth::reason_name(reason)}, {"connack", code_text},
+             {"duration", seconds_since_accept()}},
+            LogLimit::kLimited);
   if (counts_as_auth_failure(reason)) services_.abuse().record_failure(ip_of(peer_), device_id_);
   services_.journal().auth_failed(device_id_, listener_.config->name, peer_, auth::reason_name(reason));
   backend_.reset();
@@ -600,8 +611,8 @@ void ClientConnection::on_revalidated(auth::LookupResult&& result) {
 
 void ClientConnection::kick(std::string_view why, uint8_t disconnect_reason) {
   if (state_ != State::kRelaying) return;
-  spdlog::info("session kicked device={} listener={} peer={} reason={}", device_id_,
-               listener_.config->name, peer_, why);
+  log_event(spdlog::level::info, "session_kicked",
+            {{"device", device_id_}, {"listener", listener_.config->name}, {"peer", peer_}, {"reason", why}});
   bump(services_.metrics().kicks);
   services_.journal().kicked(session_facts(), why);
   end_session("kicked:" + std::string(why), disconnect_reason);
@@ -640,15 +651,19 @@ void ClientConnection::close(std::string_view why) {
   }
   if (was_relaying) {
     auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - accepted_at_).count();
-    spdlog::info("disconnect device={} listener={} peer={} reason={} bytes_in={} bytes_out={} duration={:.3f}s",
-                 device_id_, listener_.config->name, peer_, why, bytes_from_client_, bytes_to_client_,
-                 seconds);
+    log_event(spdlog::level::info, "disconnect",
+              {{"device", device_id_}, {"listener", listener_.config->name}, {"peer", peer_},
+               {"reason", why}, {"bytes_in", bytes_from_client_}, {"bytes_out", bytes_to_client_},
+               {"duration", seconds}});
     services_.session_ended(this);
     services_.journal().closed(session_facts(), why, bytes_from_client_, bytes_to_client_, seconds);
     tls_->shutdown();
     flush_to_client();
   } else if (why != "refused") {
-    spdlog::debug("connection closed listener={} peer={} reason={}", listener_.config->name, peer_, why);
+    log_event(spdlog::level::debug, "connection_closed",
+              {{"listener", listener_.config->name}, {"peer", peer_}, {"reason", why},
+               {"duration", seconds_since_accept()}},
+              LogLimit::kLimited);
   }
   // Let queued bytes (a CONNACK, the broker's last packets) reach their peers, then close.
   for (TcpHandle* side : {&client_, &backend_}) {

@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/config.h"
-#include "proxy/logging.h"
+#include "proxy/log_event.h"
 #include "proxy/server.h"
 
 namespace {

@@ -9,7 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "proxy/logging.h"
+#include "proxy/log_event.h"
 
 namespace proxy {
 namespace {
