@@ -1,6 +1,7 @@
 """Issue 4: brute-force bans (20 wrong keys from one IP → 5 / 0x8A, another source address
 unaffected, the ban ends), the `events` stream, `mqtt-authctl sessions` and `kick`."""
 import json
+import socket
 import subprocess
 import time
 import unittest
@@ -47,6 +48,30 @@ class BanTest(MtlsTest):
         time.sleep(max(0.0, 4.5 - (time.monotonic() - banned_at)))
         self.assertEqual(self.raw_code("victim", "acme", "right", V311, port=tok), 0)
         self.assertEqual(self.raw_code("good", "acme", "right", V5, port=tok), 0)
+
+
+class ConnectionRateTest(MtlsTest):
+    def test_connections_over_the_per_ip_rate_are_closed_before_tls(self):
+        self.start_mtls_stack(connection_rate={"per_ip": 0.1, "burst": 3})
+        authctl(self.redis, "device", "add", "meter-1", "--username", "acme", "--key", "k")
+        tok = self.proxy.token_port
+        # From an address of its own: the harness's port probes spent tokens of 127.0.0.1.
+        limited = ("127.0.0.3", 0)
+        codes = [self.raw_code("meter-1", "acme", "k", V311, port=tok, source_address=limited)
+                 for _ in range(5)]
+        self.assertEqual(codes[:3], [0, 0, 0])
+        self.assertEqual(codes[3:], [None, None])
+        # Refused before the handshake: a plain TCP client gets EOF and not one byte.
+        with socket.create_connection(("127.0.0.1", tok), timeout=3,
+                                      source_address=limited) as raw:
+            raw.sendall(b"\x16\x03\x01\x00\x00")
+            try:
+                self.assertEqual(raw.recv(1), b"")
+            except ConnectionResetError:
+                pass
+        # Another address has its own bucket.
+        self.assertEqual(self.raw_code("meter-1", "acme", "k", V311, port=tok,
+                                       source_address=(OTHER_ADDRESS, 0)), 0)
 
 
 class EventsAndSessionsTest(MtlsTest):
