@@ -157,8 +157,15 @@ class MtlsProxy(Proxy):
                                    ", ".join(f"{k}: {v}" for k, v in values.items()) + "}")
             else:
                 out.append(line)
+        text = "\n".join(out)
+        # Fails loudly if the harness changes the lines edited above.
+        for wanted, needed in ((f"cert_identity: {cert_identity}", cert_identity),
+                               (f"crl: {crl}", crl), ("  auth_failures:", auth_failures),
+                               ("  connection_rate:", connection_rate)):
+            if needed and wanted not in text:
+                raise RuntimeError(f"MtlsProxy could not place '{wanted}' in the harness config")
         with open(self.config_path, "w") as f:
-            f.write("\n".join(out))
+            f.write(text)
 
 
 # ---- clients -------------------------------------------------------------------------------
