@@ -115,13 +115,8 @@ int Server::run() {
     signals_.push_back(std::move(handle));
   }
   watch_tls_files();
-  uv_timer_init(loop_, probe_timer_.allocate(this));
-  uint64_t probe_every = config.backend.health_check_interval.count() > 0
-                             ? static_cast<uint64_t>(config.backend.health_check_interval.count())
-                             : 2000;
-  uv_timer_start(probe_timer_.get(), [](uv_timer_t* t) {
-    if (auto* self = static_cast<Server*>(t->data)) self->probe_backends();
-  }, 0, probe_every);
+  // Backends are probed only for /readyz: without a metrics endpoint nobody asks.
+  if (http_) start_backend_probe();
 
   uv_run(loop_, UV_RUN_DEFAULT);
   for (auto& worker : workers_) worker->join();
@@ -227,6 +222,17 @@ void Server::finish() {
   probe_timer_.reset();
   probes_.clear();
   http_.reset();
+}
+
+void Server::start_backend_probe() {
+  const config::Config& config = *runtime_.config;
+  uv_timer_init(loop_, probe_timer_.allocate(this));
+  uint64_t probe_every = config.backend.health_check_interval.count() > 0
+                             ? static_cast<uint64_t>(config.backend.health_check_interval.count())
+                             : 2000;
+  uv_timer_start(probe_timer_.get(), [](uv_timer_t* t) {
+    if (auto* self = static_cast<Server*>(t->data)) self->probe_backends();
+  }, 0, probe_every);
 }
 
 void Server::probe_backends() {

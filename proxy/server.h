@@ -52,6 +52,7 @@ class Server {
     uv_connect_t request{};
     bool in_flight = false;
   };
+  void start_backend_probe();
   void probe_backends();
   void finish_probe(ProbeSlot* slot, bool success);
   HttpResponse serve(std::string_view path);

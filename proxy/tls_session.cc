@@ -6,10 +6,15 @@ namespace proxy {
 namespace {
 
 std::string reason_from_error_queue(SSL* ssl) {
-  long verify = SSL_get_verify_result(ssl);
+  // The SSL error comes first: with no client certificate at all the verify result is not
+  // X509_V_OK either, but the precise reason is the missing certificate.
   uint32_t err = ERR_peek_error();
+  long verify = SSL_get_verify_result(ssl);
   std::string reason;
-  if (verify != X509_V_OK) {
+  if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL &&
+      ERR_GET_REASON(err) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+    reason = "no_client_certificate";
+  } else if (verify != X509_V_OK) {
     switch (verify) {
       case X509_V_ERR_CERT_HAS_EXPIRED: reason = "certificate_expired"; break;
       case X509_V_ERR_CERT_REVOKED: reason = "certificate_revoked"; break;
@@ -18,7 +23,6 @@ std::string reason_from_error_queue(SSL* ssl) {
     }
   } else if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL) {
     switch (ERR_GET_REASON(err)) {
-      case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: reason = "no_client_certificate"; break;
       case SSL_R_WRONG_VERSION_NUMBER: reason = "not_tls"; break;
       case SSL_R_HTTP_REQUEST: reason = "not_tls"; break;
       case SSL_R_NO_SHARED_CIPHER: reason = "no_shared_cipher"; break;
