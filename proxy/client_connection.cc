@@ -146,7 +146,7 @@ void ClientConnection::drain_plaintext() {
     else if (status == TlsSession::Status::kError) close("tls_error");
     break;
   }
-  if (state_ != State::kClosed) flush_to_client();  // TLS may owe the peer a record (e.g. tickets)
+  if (state_ != State::kClosed && flush_to_client()) tls_->trim();
 }
 
 void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -171,7 +171,10 @@ void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const
     self->connack_relayed_ = true;
     metrics.connack_latency.observe(self->seconds_since_accept());
   }
-  if (self->flush_to_client()) self->update_backpressure();
+  if (self->flush_to_client()) {
+    self->tls_->trim();
+    self->update_backpressure();
+  }
 }
 
 bool ClientConnection::flush_to_client() {
@@ -480,7 +483,11 @@ void ClientConnection::on_backend_ready() {
                         listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr};
   std::vector<uint8_t> rewritten =
       mqttparse::encode_connect(rewrite_connect(*connect_, config().backend.rewrite, vars));
-  connect_.reset();  // the password and the rest of the CONNECT are no longer needed
+  // The password, the rest of the CONNECT, the buffered packet and the device record are not
+  // needed while relaying: an idle session keeps only what revalidation uses.
+  connect_.reset();
+  framer_ = mqttparse::PacketFramer(0);
+  device_ = auth::DeviceRecord{};
   if (rewritten.empty()) {
     // A template produced a field MQTT cannot carry (over 65535 bytes): an operator error.
     log_event(spdlog::level::err, "rewrite_not_encodable", {{"device", device_id_}}, LogLimit::kLimited);
@@ -604,9 +611,7 @@ void ClientConnection::on_revalidated(auth::LookupResult&& result) {
   if (decision.verdict == auth::Verdict::kVerifySecret &&
       std::hash<std::string_view>{}(result.device.secret()) != secret_fingerprint_) {
     kick("key_changed", kDisconnectNotAuthorized);
-    return;
   }
-  device_ = std::move(result.device);
 }
 
 void ClientConnection::kick(std::string_view why, uint8_t disconnect_reason) {

@@ -127,6 +127,8 @@ std::shared_ptr<const TlsContext> TlsContext::create(const config::ListenerConfi
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        verify_and_record_leaf);
     SSL_CTX_set_verify_depth(ctx.get(), 4);
+    // The verify callback recorded what the decision needs; sessions need not keep the chain.
+    SSL_CTX_set_retain_only_sha256_of_client_certs(ctx.get(), 1);
     result->requires_client_cert_ = true;
   }
   // Session resumption would skip the verify callback; keep it off on mTLS listeners

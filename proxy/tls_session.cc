@@ -120,4 +120,35 @@ size_t TlsSession::take_output(std::span<uint8_t> out) {
 
 size_t TlsSession::pending_output() const { return BIO_pending(output_); }
 
+namespace {
+
+// A memory BIO never shrinks its buffer; a fresh one starts empty.
+constexpr size_t kKeepBioBytes = 1024;
+
+bool grown_and_empty(BIO* bio) {
+  BUF_MEM* mem = nullptr;
+  return BIO_get_mem_ptr(bio, &mem) == 1 && mem != nullptr && mem->length == 0 &&
+         mem->max > kKeepBioBytes;
+}
+
+}  // namespace
+
+void TlsSession::trim() {
+  if (grown_and_empty(input_)) {
+    BIO* fresh = BIO_new(BIO_s_mem());
+    if (fresh != nullptr) {
+      BIO_set_mem_eof_return(fresh, -1);
+      SSL_set0_rbio(ssl_.get(), fresh);  // frees the old one
+      input_ = fresh;
+    }
+  }
+  if (grown_and_empty(output_)) {
+    BIO* fresh = BIO_new(BIO_s_mem());
+    if (fresh != nullptr) {
+      SSL_set0_wbio(ssl_.get(), fresh);
+      output_ = fresh;
+    }
+  }
+}
+
 }  // namespace proxy

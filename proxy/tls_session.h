@@ -49,6 +49,10 @@ class TlsSession {
   size_t take_output(std::span<uint8_t> out);
   size_t pending_output() const;
 
+  // trim releases memory BIO buffers that grew past a small size and are now empty, so an
+  // idle connection holds no copy of its largest burst. Call after draining both ways.
+  void trim();
+
   // error_reason: a short lowercase reason for the last kError ("no_client_certificate",
   // "certificate_verify_failed", "protocol_error", ...), for logs and metrics.
   const std::string& error_reason() const { return error_reason_; }
