@@ -68,6 +68,7 @@ std::optional<KeyType> parse_key_type_option(const Cli& cli);
 
 // Command handlers (cli_device.cc, cli_cert.cc, cli_pki.cc).
 int run_device_add(Cli& cli);
+int run_device_bulk_add(Cli& cli);
 int run_device_get(Cli& cli);
 int run_device_list(Cli& cli);
 int run_device_enable(Cli& cli);

@@ -1,7 +1,10 @@
 // ctl/cli_device.cc: `mqtt-authctl device ...`, `sessions` and `kick`.
 #include <iostream>
 
+#include <charconv>
+
 #include "ctl/cli.h"
+#include "ctl/device_bulk.h"
 #include "ctl/json_out.h"
 #include "ctl/session_ops.h"
 
@@ -74,6 +77,47 @@ int run_device_add(Cli& cli) {
   auto result = device_add(*session.ops, request);
   if (!result.ok()) return fail(cli, result);
   print_generated_key(cli, request.id, result.value.generated_key, "added");
+  return kExitOk;
+}
+
+int run_device_bulk_add(Cli& cli) {
+  BulkAddRequest request;
+  auto count = cli.args.value("count");
+  if (!count) return usage_error(cli, "device bulk-add needs --count N");
+  auto [end, ec] = std::from_chars(count->data(), count->data() + count->size(), request.count);
+  if (ec != std::errc() || end != count->data() + count->size()) {
+    return usage_error(cli, "--count must be a number, got '" + *count + "'");
+  }
+  auto id_prefix = cli.args.value("id-prefix");
+  if (!id_prefix) return usage_error(cli, "device bulk-add needs --id-prefix P");
+  request.id_prefix = *id_prefix;
+  request.username_prefix = cli.args.value("username-prefix").value_or("");
+  request.key = key_option(cli);
+  auto out = cli.args.value("out");
+  if (!out) return usage_error(cli, "device bulk-add needs --out FILE (the device list)");
+  RedisSession session;
+  if (int code = open_redis(cli, &session); code != kExitOk) return code;
+  auto result = device_bulk_add(*session.ops, request);
+  if (!result.ok()) return fail(cli, result);
+  if (auto written = write_device_list(*out, result.value); !written.ok()) {
+    return fail(cli, written);
+  }
+  const auto& devices = result.value.devices;
+  if (cli.json) {
+    JsonWriter json;
+    json.begin_object()
+        .field("ok", true)
+        .field("count", static_cast<int64_t>(devices.size()))
+        .field("first", devices.front().id)
+        .field("last", devices.back().id)
+        .field("out", *out)
+        .end_object();
+    cli.out << json.str() << "\n";
+    return kExitOk;
+  }
+  cli.out << devices.size() << " token devices added (" << devices.front().id << " .. "
+          << devices.back().id << "), all with the same key\n"
+          << "device list (id username key, mode 0600): " << *out << "\n";
   return kExitOk;
 }
 

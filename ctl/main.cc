@@ -25,6 +25,8 @@ constexpr size_t kMany = static_cast<size_t>(-1);
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"device add", {"username", "auth", "key", "label"}, 1, 1, ctl::run_device_add},
+      {"device bulk-add", {"count", "id-prefix", "username-prefix", "key", "out"}, 0, 0,
+       ctl::run_device_bulk_add},
       {"device get", {}, 1, 1, ctl::run_device_get},
       {"device list", {"match"}, 0, 0, ctl::run_device_list},
       {"device enable", {}, 1, 1, ctl::run_device_enable},
@@ -52,13 +54,17 @@ constexpr ctl::OptionSpec kOptions[] = {
     {"redis", true},     {"prefix", true}, {"json", false}, {"help", false}, {"username", true},
     {"auth", true},      {"key", true},    {"label", true}, {"match", true}, {"out", true},
     {"cn", true},        {"days", true},   {"ca", true},    {"san", true},   {"name", true},
-    {"disabled", false}, {"device", true},
+    {"disabled", false}, {"device", true}, {"count", true}, {"id-prefix", true},
+    {"username-prefix", true},
 };
 
 constexpr const char* kUsage =
     R"(usage: mqtt-authctl [--redis URL] [--prefix P] [--json] COMMAND ...
 
   device add ID --username U [--auth token|cert] [--key K] [--label k=v]...
+  device bulk-add --count N --id-prefix P [--username-prefix U] [--key K] --out FILE
+      (load-test fixture: N token devices P0..P<N-1> sharing ONE key and ONE stored hash;
+       FILE gets "id username key" per line, mode 0600)
   device get ID | device list [--match PREFIX]
   device enable ID | device disable ID | device delete ID | device set-key ID [--key K]
   ca init --out DIR [--cn NAME] [--days N]
