@@ -7,6 +7,8 @@
 #include <openssl/ec_key.h>
 #include <openssl/mem.h>
 #include <openssl/nid.h>
+#include <openssl/pem.h>
+#include <openssl/buf.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -287,6 +289,67 @@ OpResult<IssuedFiles> issue_server_cert(const std::string& ca_dir, const std::st
   return result;
 }
 
+namespace {
+
+// ClientCert: a freshly issued client certificate with its private key, not yet written.
+struct ClientCert {
+  bssl::UniquePtr<EVP_PKEY> key;
+  bssl::UniquePtr<X509> cert;
+};
+
+// issue_signed_client_cert makes a key and a client certificate (CN = 32 random hex
+// characters) signed by |ca|. Shared by the file and in-memory variants.
+OpResult<ClientCert> issue_signed_client_cert(const LoadedCa& ca, KeyType key_type, int days) {
+  using Result = OpResult<ClientCert>;
+  Result result;
+  result.value.key = generate_key(key_type);
+  if (!result.value.key) return crypto_failure<ClientCert>("generate a key");
+  result.value.cert = new_certificate(random_hex(16), days, result.value.key.get());
+  X509* cert = result.value.cert.get();
+  X509* issuer = ca.cert.get();
+  if (!cert || !X509_set_issuer_name(cert, X509_get_subject_name(issuer)) ||
+      !add_extensions(cert, issuer,
+                      {{NID_basic_constraints, "critical,CA:FALSE"},
+                       {NID_key_usage, "critical,digitalSignature"},
+                       {NID_ext_key_usage, "clientAuth"},
+                       {NID_subject_key_identifier, "hash"},
+                       {NID_authority_key_identifier, "keyid"}})) {
+    return crypto_failure<ClientCert>("build the client certificate");
+  }
+  if (!X509_sign(cert, ca.key.get(), EVP_sha256())) {
+    return crypto_failure<ClientCert>("sign the certificate");
+  }
+  return result;
+}
+
+std::string cert_pem(X509* cert) {
+  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || !PEM_write_bio_X509(bio.get(), cert)) return {};
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  if (!BIO_mem_contents(bio.get(), &data, &length)) return {};
+  return std::string(reinterpret_cast<const char*>(data), length);
+}
+
+std::string key_pem(EVP_PKEY* key) {
+  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || !PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)) {
+    return {};
+  }
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  if (!BIO_mem_contents(bio.get(), &data, &length)) return {};
+  std::string pem(reinterpret_cast<const char*>(data), length);
+  // The BIO's buffer held the key: wipe it before it is freed.
+  BUF_MEM* buffer = nullptr;
+  if (BIO_get_mem_ptr(bio.get(), &buffer) && buffer != nullptr && buffer->data != nullptr) {
+    OPENSSL_cleanse(buffer->data, buffer->length);
+  }
+  return pem;
+}
+
+}  // namespace
+
 OpResult<IssuedFiles> issue_client_cert(const std::string& ca_dir, const std::string& name,
                                         KeyType key_type, int days, const std::string& out_dir) {
   using Result = OpResult<IssuedFiles>;
@@ -307,22 +370,51 @@ OpResult<IssuedFiles> issue_client_cert(const std::string& ca_dir, const std::st
   }
   if (auto made = make_directory(dir); !made.ok()) return failed<IssuedFiles>(made);
 
-  bssl::UniquePtr<EVP_PKEY> key = generate_key(key_type);
-  if (!key) return crypto_failure<IssuedFiles>("generate a key");
-  bssl::UniquePtr<X509> cert = new_certificate(random_hex(16), days, key.get());
-  X509* issuer = ca.value.cert.get();
-  if (!cert || !X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) ||
-      !add_extensions(cert.get(), issuer,
-                      {{NID_basic_constraints, "critical,CA:FALSE"},
-                       {NID_key_usage, "critical,digitalSignature"},
-                       {NID_ext_key_usage, "clientAuth"},
-                       {NID_subject_key_identifier, "hash"},
-                       {NID_authority_key_identifier, "keyid"}})) {
-    return crypto_failure<IssuedFiles>("build the client certificate");
+  auto issued = issue_signed_client_cert(ca.value, key_type, days);
+  if (!issued.ok()) return failed<IssuedFiles>(issued);
+  X509* cert = issued.value.cert.get();
+  if (auto written = write_key_file(result.value.key_path, issued.value.key.get());
+      !written.ok()) {
+    return failed<IssuedFiles>(written);
   }
-  auto written = sign_and_write(cert.get(), ca.value.key.get(), key.get(), result.value, issuer);
-  if (!written.ok()) return failed<IssuedFiles>(written);
-  result.value.identity = cert_identity(cert.get());
+  if (auto written = write_cert_file(result.value.cert_path, {cert}); !written.ok()) {
+    return failed<IssuedFiles>(written);
+  }
+  if (auto written = write_cert_file(result.value.ca_copy_path, {ca.value.cert.get()});
+      !written.ok()) {
+    return failed<IssuedFiles>(written);
+  }
+  result.value.identity = cert_identity(cert);
+  return result;
+}
+
+OpResult<IssuedPem> issue_client_cert_pem(const std::string& ca_dir, KeyType key_type, int days) {
+  using Result = OpResult<IssuedPem>;
+  if (days <= 0) return Result::failure(OpStatus::kInvalidArgument, "days must be positive");
+  auto ca = load_ca(ca_dir);
+  if (!ca.ok()) return failed<IssuedPem>(ca);
+  auto issued = issue_signed_client_cert(ca.value, key_type, days);
+  if (!issued.ok()) return failed<IssuedPem>(issued);
+  Result result;
+  result.value.identity = cert_identity(issued.value.cert.get());
+  result.value.cert_pem = cert_pem(issued.value.cert.get());
+  result.value.key_pem = key_pem(issued.value.key.get());
+  result.value.ca_pem = cert_pem(ca.value.cert.get());
+  if (result.value.cert_pem.empty() || result.value.key_pem.empty() ||
+      result.value.ca_pem.empty()) {
+    return crypto_failure<IssuedPem>("encode the certificate bundle");
+  }
+  return result;
+}
+
+OpResult<CertIdentity> identify_cert_pem(std::string_view pem) {
+  using Result = OpResult<CertIdentity>;
+  bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), pem.size()));
+  bssl::UniquePtr<X509> cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
+                                 : nullptr);
+  if (!cert) return Result::failure(OpStatus::kInvalidArgument, "no PEM certificate");
+  Result result;
+  result.value = cert_identity(cert.get());
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ctl/op_result.h"
@@ -55,6 +56,22 @@ OpResult<IssuedFiles> issue_server_cert(const std::string& ca_dir, const std::st
 // subject CN is 32 random hex characters. Refuses (kRefused) to overwrite NAME.key.
 OpResult<IssuedFiles> issue_client_cert(const std::string& ca_dir, const std::string& name,
                                         KeyType key_type, int days, const std::string& out_dir);
+
+// IssuedPem: a client certificate bundle held only in memory (the admin API zips it and
+// returns it once; the private key is never written to disk).
+struct IssuedPem {
+  CertIdentity identity;
+  std::string cert_pem;
+  std::string key_pem;  // PKCS#8 PEM
+  std::string ca_pem;   // the issuing CA's certificate
+};
+
+// issue_client_cert_pem: issue_client_cert without files; the CA is read from |ca_dir|.
+OpResult<IssuedPem> issue_client_cert_pem(const std::string& ca_dir, KeyType key_type, int days);
+
+// identify_cert_pem: the identity of the first PEM certificate in |pem| (kInvalidArgument
+// when there is none).
+OpResult<CertIdentity> identify_cert_pem(std::string_view pem);
 
 // valid_file_name: |name| can be used as NAME in the paths above ([A-Za-z0-9._-], no
 // leading dot, 1..128 bytes).
