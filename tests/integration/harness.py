@@ -70,17 +70,25 @@ class RecordingBroker:
     with CONNACK 0 (in the CONNECT's protocol version), and ignores everything else. Shows
     exactly what the proxy forwards."""
 
+    name = "recording-broker"
+
     def __init__(self):
         self._server = socket.create_server(("127.0.0.1", 0))
+        # accept() polls, so stop() can join the thread before closing the socket: closing
+        # under a thread about to accept would let it accept on whatever socket reuses the fd.
+        self._server.settimeout(0.1)
         self.port = self._server.getsockname()[1]
         self.connections = queue.Queue()  # one bytearray per accepted connection, growing
-        self._stopping = False
-        threading.Thread(target=self._accept_loop, daemon=True).start()
+        self._stopping = threading.Event()
+        self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._accept_thread.start()
 
     def _accept_loop(self):
-        while not self._stopping:
+        while not self._stopping.is_set():
             try:
                 conn, _ = self._server.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
             received = bytearray()
@@ -102,16 +110,18 @@ class RecordingBroker:
                 pass
 
     def next_connection(self, timeout=5.0):
-        return self.connections.get(timeout=timeout)
+        try:
+            return self.connections.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"the broker got no connection within {timeout}s") from None
 
     def start(self):
         return self
 
     def stop(self):
-        self._stopping = True
+        self._stopping.set()
+        self._accept_thread.join()
         self._server.close()
-
-    name = "recording-broker"
 
     def log(self):
         return ""
