@@ -24,10 +24,22 @@ PROXY_BIN = os.path.join(BIN_DIR, "mqtt-auth-proxy")
 AUTHCTL_BIN = os.path.join(BIN_DIR, "mqtt-authctl")
 
 
+# Sockets holding the ports handed out by free_port, kept until this test process exits.
+_port_reservations = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port for a server this process will start. The port stays bound (not
+    listening, SO_REUSEADDR + SO_REUSEPORT) so the kernel hands it to no one else, while
+    redis-server, mosquitto (SO_REUSEADDR) and the proxy (SO_REUSEPORT) can still listen on
+    it. Without this, test files run in parallel by ctest could pick the same port, and two
+    proxies would silently share it through SO_REUSEPORT."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 0))
+    _port_reservations.append(s)
+    return s.getsockname()[1]
 
 
 def wait_port(port, host="127.0.0.1", timeout=10.0, proc=None):
