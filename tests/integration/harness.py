@@ -387,13 +387,6 @@ class IntegrationTest(unittest.TestCase):
             session.wait_connack()
         return session
 
-    def tls_context(self, certfile=None, keyfile=None):
-        ctx = ssl.create_default_context(cafile=self.pki.ca)
-        ctx.check_hostname = False
-        if certfile:
-            ctx.load_cert_chain(certfile, keyfile)
-        return ctx
-
 
 # ---- raw MQTT over TLS, for exact bytes ---------------------------------------------------
 
