@@ -231,4 +231,47 @@ OpResult<DeviceAddResult> device_set_key(OpContext& ctx, const std::string& id,
   return result;
 }
 
+OpResult<Empty> device_update(OpContext& ctx, const std::string& id, const DeviceUpdate& update) {
+  using Result = OpResult<Empty>;
+  if (auto checked = check_id(id); !checked.ok()) return checked;
+  if (update.username && update.username->empty()) {
+    return Result::failure(OpStatus::kInvalidArgument, "a username is required");
+  }
+  auto label_allowed = [](const std::string& name) {
+    return !name.empty() && std::find(std::begin(kReservedFields), std::end(kReservedFields),
+                                      name) == std::end(kReservedFields);
+  };
+  std::vector<std::string> hset = {"HSET", ctx.keys.device(id)};
+  std::vector<std::string> hdel = {"HDEL", ctx.keys.device(id)};
+  if (update.username) {
+    hset.push_back("username");
+    hset.push_back(*update.username);
+  }
+  for (const auto& [name, value] : update.set_labels) {
+    if (!label_allowed(name)) {
+      return Result::failure(OpStatus::kInvalidArgument, "label name not allowed: '" + name + "'");
+    }
+    hset.push_back(name);
+    hset.push_back(value);
+  }
+  for (const auto& name : update.remove_labels) {
+    if (!label_allowed(name)) {
+      return Result::failure(OpStatus::kInvalidArgument, "label name not allowed: '" + name + "'");
+    }
+    hdel.push_back(name);
+  }
+  return run_transaction(ctx.redis, {ctx.keys.device(id)}, [&](RedisClient&) {
+    TxPlan plan;
+    if (!device_exists(ctx, id)) {
+      plan.status = OpStatus::kNotFound;
+      plan.message = "device " + id + " not found";
+      return plan;
+    }
+    if (hdel.size() > 2) plan.commands.push_back(hdel);
+    if (hset.size() > 2) plan.commands.push_back(hset);
+    plan.commands.push_back(publish_device(ctx, id));
+    return plan;
+  });
+}
+
 }  // namespace ctl

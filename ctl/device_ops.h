@@ -64,6 +64,17 @@ OpResult<Empty> device_delete(OpContext& ctx, const std::string& id);
 OpResult<DeviceAddResult> device_set_key(OpContext& ctx, const std::string& id,
                                          const std::optional<std::string>& key);
 
+struct DeviceUpdate {
+  std::optional<std::string> username;  // new connection username (non-empty)
+  Fields set_labels;                    // label fields to write (not reserved names)
+  std::vector<std::string> remove_labels;  // label fields to delete (not reserved names)
+};
+
+// device_update changes the username and labels of an existing device in one transaction;
+// kNotFound when it does not exist, kInvalidArgument for an empty username or a reserved
+// label name (username, auth, secret, enabled).
+OpResult<Empty> device_update(OpContext& ctx, const std::string& id, const DeviceUpdate& update);
+
 // device_exists_in: the planner-side check shared with the cert operations.
 bool device_exists(OpContext& ctx, const std::string& id);
 
