@@ -28,6 +28,7 @@ ChangeFeed::ChangeFeed(uv_loop_t* loop, RedisEndpoint endpoint, std::string chan
       on_subscribed_(std::move(on_subscribed)) {
   uv_timer_init(loop_, &reconnect_timer_);
   reconnect_timer_.data = this;
+  if (endpoint_.sentinel) resolver_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
 }
 
 ChangeFeed::~ChangeFeed() = default;  // close() ran and the loop turned since
@@ -37,6 +38,7 @@ void ChangeFeed::start() { connect(); }
 void ChangeFeed::close() {
   if (closed_) return;
   closed_ = true;
+  if (resolver_) resolver_->close();
   if (ctx_ != nullptr) {
     redisAsyncContext* ctx = ctx_;
     ctx_ = nullptr;
@@ -47,7 +49,19 @@ void ChangeFeed::close() {
 
 void ChangeFeed::connect() {
   if (closed_) return;
-  redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (!resolver_) {
+    connect_to(endpoint_.host, endpoint_.port);
+    return;
+  }
+  resolver_->resolve([this](bool ok, const std::string& host, uint16_t port) {
+    if (ok) connect_to(host, port);
+    else schedule_reconnect();
+  });
+}
+
+void ChangeFeed::connect_to(const std::string& host, uint16_t port) {
+  if (closed_) return;
+  redisAsyncContext* ctx = redisAsyncConnect(host.c_str(), port);
   if (ctx == nullptr || ctx->err) {
     if (ctx) redisAsyncFree(ctx);
     schedule_reconnect();

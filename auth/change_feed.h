@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,7 @@ class ChangeFeed {
 
  private:
   void connect();
+  void connect_to(const std::string& host, uint16_t port);
   void schedule_reconnect();
   static void on_connect(const redisAsyncContext* ctx, int status);
   static void on_disconnect(const redisAsyncContext* ctx, int status);
@@ -52,6 +54,7 @@ class ChangeFeed {
   ChangeFn on_change_;
   SubscribedFn on_subscribed_;
   redisAsyncContext* ctx_ = nullptr;  // owned by hiredis
+  std::unique_ptr<SentinelResolver> resolver_;  // sentinel mode only
   bool closed_ = false;
   std::chrono::milliseconds backoff_{100};
   uv_timer_t reconnect_timer_;

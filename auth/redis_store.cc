@@ -34,6 +34,7 @@ bool parse_hash_reply(const void* reply_ptr, std::map<std::string, std::string>*
 
 RedisStore::RedisStore(uv_loop_t* loop, RedisEndpoint endpoint, RedisKeys keys)
     : loop_(loop), endpoint_(std::move(endpoint)), keys_(std::move(keys)) {
+  if (endpoint_.sentinel) resolver_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
   for (uv_timer_t* timer : {&reconnect_timer_, &timeout_timer_, &deferred_timer_}) {
     uv_timer_init(loop_, timer);
     timer->data = this;
@@ -57,6 +58,7 @@ void RedisStore::close() {
   if (state_ == State::kClosed) return;
   drop_connection(nullptr);
   state_ = State::kClosed;
+  if (resolver_) resolver_->close();
   // Fail whatever is still waiting, synchronously: the owner is shutting down.
   auto pending = std::move(pending_);
   pending_.clear();
@@ -73,9 +75,27 @@ void RedisStore::close() {
 
 void RedisStore::connect() {
   if (state_ == State::kClosed) return;
-  redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (!resolver_) {
+    connect_to(endpoint_.host, endpoint_.port);
+    return;
+  }
+  state_ = State::kConnecting;  // lookups fail fast until a master is found
+  resolver_->resolve([this](bool ok, const std::string& host, uint16_t port) {
+    if (!ok) {
+      spdlog::warn("redis: no sentinel named a master for {}", endpoint_.sentinel->master);
+      schedule_reconnect();
+      return;
+    }
+    connect_to(host, port);
+  });
+}
+
+void RedisStore::connect_to(const std::string& host, uint16_t port) {
+  if (state_ == State::kClosed) return;
+  connected_to_ = host + ":" + std::to_string(port);
+  redisAsyncContext* ctx = redisAsyncConnect(host.c_str(), port);
   if (ctx == nullptr || ctx->err) {
-    spdlog::warn("redis: connect to {}:{} failed: {}", endpoint_.host, endpoint_.port,
+    spdlog::warn("redis: connect to {} failed: {}", connected_to_,
                  ctx ? ctx->errstr : "out of memory");
     if (ctx) redisAsyncFree(ctx);
     schedule_reconnect();
@@ -110,7 +130,7 @@ void RedisStore::schedule_reconnect() {
 
 void RedisStore::drop_connection(const char* why) {
   if (ctx_ == nullptr) return;
-  if (why) spdlog::warn("redis: dropping connection to {}:{}: {}", endpoint_.host, endpoint_.port, why);
+  if (why) spdlog::warn("redis: dropping connection to {}: {}", connected_to_, why);
   redisAsyncContext* ctx = ctx_;
   ctx_ = nullptr;
   // Runs every pending reply callback with a null reply, then on_disconnect.
@@ -122,8 +142,7 @@ void RedisStore::on_connect(const redisAsyncContext* ctx, int status) {
   auto* self = static_cast<RedisStore*>(ctx->data);
   if (status != REDIS_OK) {
     // hiredis frees the context after this callback and fails its queued commands.
-    spdlog::warn("redis: cannot connect to {}:{}: {}", self->endpoint_.host, self->endpoint_.port,
-                 ctx->errstr);
+    spdlog::warn("redis: cannot connect to {}: {}", self->connected_to_, ctx->errstr);
     if (self->ctx_ == ctx) {
       self->ctx_ = nullptr;
       self->schedule_reconnect();
@@ -134,7 +153,7 @@ void RedisStore::on_connect(const redisAsyncContext* ctx, int status) {
 void RedisStore::on_disconnect(const redisAsyncContext* ctx, int status) {
   auto* self = static_cast<RedisStore*>(ctx->data);
   if (self->ctx_ != ctx) return;  // dropped by us; already rescheduled
-  spdlog::warn("redis: connection to {}:{} lost: {}", self->endpoint_.host, self->endpoint_.port,
+  spdlog::warn("redis: connection to {} lost: {}", self->connected_to_,
                status == REDIS_OK ? "closed" : ctx->errstr);
   self->ctx_ = nullptr;
   self->schedule_reconnect();
@@ -201,6 +220,12 @@ void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
   const auto* reply = static_cast<const redisReply*>(reply_ptr);
   if (slot == Slot::kSetup && ticket == kWriteTicket) {
     if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) ++dropped_writes_;
+    // A master demoted by a failover still answers reads; its first refused write tells us
+    // to find the new master.
+    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
+        std::string_view(reply->str, reply->len).starts_with("READONLY")) {
+      drop_connection("the server is now a replica");
+    }
     return;
   }
   if (slot == Slot::kSetup) {
@@ -212,7 +237,7 @@ void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
     }
     if (reply->type == REDIS_REPLY_STATUS && std::string_view(reply->str, reply->len) == "PONG") {
       if (state_ == State::kConnecting) {
-        spdlog::info("redis: connected to {}:{}", endpoint_.host, endpoint_.port);
+        spdlog::info("redis: connected to {}", connected_to_);
       }
       state_ = State::kReady;
       backoff_ = std::chrono::milliseconds{100};

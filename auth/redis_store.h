@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/decision.h"
 #include "auth/redis_keys.h"
+#include "auth/sentinel_resolver.h"
 
 struct redisAsyncContext;
 
@@ -31,6 +33,9 @@ struct RedisEndpoint {
   std::string username;  // Redis 6 ACL user; empty = default user
   std::string password;  // empty = no AUTH
   std::chrono::milliseconds timeout{1000};
+  // Set in sentinel mode: host/port above are ignored and the master is asked for on every
+  // (re)connect, which is how failovers are followed.
+  std::optional<SentinelSettings> sentinel;
 };
 
 enum class LookupStatus { kOk, kUnavailable };
@@ -94,6 +99,7 @@ class RedisStore {
   };
 
   void connect();
+  void connect_to(const std::string& host, uint16_t port);
   void schedule_reconnect();
   void drop_connection(const char* why);
   void on_reply(Ticket ticket, Slot slot, void* reply);
@@ -112,6 +118,8 @@ class RedisStore {
   RedisKeys keys_;
   State state_ = State::kIdle;
   redisAsyncContext* ctx_ = nullptr;      // owned by hiredis; freed by it after disconnect
+  std::unique_ptr<SentinelResolver> resolver_;  // sentinel mode only
+  std::string connected_to_;              // "host:port" of the current connection, for logs
   uint64_t next_ticket_ = 2;  // 0 and 1 are the set-up and write pseudo-tickets
   uint64_t dropped_writes_ = 0;
   std::map<Ticket, Pending> pending_;     // ordered: the oldest lookup is first

@@ -18,6 +18,14 @@ auth::RedisEndpoint endpoint_from(const config::RedisConfig& redis) {
   endpoint.username = redis.username;
   endpoint.password = redis.password;
   endpoint.timeout = redis.timeout;
+  if (redis.mode == config::RedisMode::kSentinel) {
+    auth::SentinelSettings sentinel;
+    for (const auto& address : redis.sentinels) sentinel.sentinels.push_back({address.host, address.port});
+    sentinel.master = redis.sentinel_master;
+    sentinel.password = redis.sentinel_password;
+    sentinel.timeout = redis.timeout;
+    endpoint.sentinel = std::move(sentinel);
+  }
   return endpoint;
 }
 

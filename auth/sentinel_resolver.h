@@ -1,0 +1,64 @@
+// auth/sentinel_resolver.h: finds the current Redis master through Redis Sentinel, without
+// blocking the loop: each sentinel in turn is asked SENTINEL get-master-addr-by-name over its
+// own short-lived async connection; the first answer wins.
+//
+// Thread: the owning loop. At most one resolution runs at a time.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+struct redisAsyncContext;
+
+namespace auth {
+
+struct SentinelSettings {
+  struct Address {
+    std::string host;
+    uint16_t port = 26379;
+  };
+  std::vector<Address> sentinels;
+  std::string master;
+  std::string password;                      // AUTH to the sentinels; empty = none
+  std::chrono::milliseconds timeout{1000};   // per sentinel asked
+};
+
+class SentinelResolver {
+ public:
+  // ok = false when no sentinel named a master.
+  using Done = std::function<void(bool ok, const std::string& host, uint16_t port)>;
+
+  SentinelResolver(uv_loop_t* loop, SentinelSettings settings);
+  ~SentinelResolver();
+  SentinelResolver(const SentinelResolver&) = delete;
+  SentinelResolver& operator=(const SentinelResolver&) = delete;
+
+  // resolve starts a resolution; |done| runs later, on the loop, exactly once unless close()
+  // runs first. A resolution already running is abandoned.
+  void resolve(Done done);
+
+  // close abandons any resolution and closes the timer; destroy after the loop turned.
+  void close();
+
+ private:
+  void ask(size_t index);
+  void give_up_on_current();
+  void finish(bool ok, const std::string& host, uint16_t port);
+  static void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
+  static void on_connect(const redisAsyncContext* ctx, int status);
+
+  uv_loop_t* loop_;
+  SentinelSettings settings_;
+  Done done_;
+  size_t index_ = 0;
+  redisAsyncContext* ctx_ = nullptr;  // owned by hiredis
+  uv_timer_t timer_;
+  bool closed_ = false;
+};
+
+}  // namespace auth
