@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <cstring>
 
 #include "proxy/abuse_guard.h"
@@ -101,6 +104,7 @@ void ClientConnection::start() {
   uv_timer_start(timer, &ClientConnection::on_deadline,
                  config().limits.connect_timeout.count(), 0);
   uv_tcp_nodelay(client_.get(), 1);
+  ack_quickly();
   uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
   client_reading_ = true;
 }
@@ -120,6 +124,9 @@ void ClientConnection::on_client_read(uv_stream_t* stream, ssize_t nread, const 
     return;
   }
   self->bytes_from_client_ += static_cast<uint64_t>(nread);
+  if (self->state_ == State::kHandshaking || self->state_ == State::kReadingConnect) {
+    self->ack_quickly();
+  }
   self->process_client_ciphertext(
       {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
 }
@@ -543,6 +550,17 @@ void ClientConnection::refuse(auth::Reason reason) {
   tls_->shutdown();
   if (!flush_to_client()) return;
   close("refused");
+}
+
+void ClientConnection::ack_quickly() {
+  // Many device stacks leave Nagle on: their CONNECT waits for the ACK of the TLS Finished,
+  // which a delayed ACK holds back ~40 ms. Quick ACKs while the CONNECT is awaited avoid
+  // that stall. Linux leaves quick-ACK mode on its own, so it is renewed on each read.
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(client_.get()), &fd) == 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  }
 }
 
 ListenerMetrics* ClientConnection::listener_metrics() {

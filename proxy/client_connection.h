@@ -108,6 +108,7 @@ class ClientConnection {
   void finish_close();
   void update_backpressure();
   ListenerMetrics* listener_metrics();
+  void ack_quickly();
   double seconds_since_accept() const;
   void count_backend_failure();
 
