@@ -2,7 +2,7 @@
 // Compatibility-matrix client driver for MQTT.js (npm `mqtt`).
 // Same command line and output as the other drivers (see run_matrix.py, "Client drivers"):
 //   node mqttjs_client.js MODE --port P --ca FILE [--cert F --key F] --id ID --user U
-//                         [--password PW] --version 3|4|5 --topic BASE
+//                         [--password PW] --version 3|4|5 --topic BASE [--max-qos N]
 const fs = require('fs');
 const mqtt = require('mqtt');
 
@@ -13,6 +13,7 @@ function parseArgs(argv) {
   for (let i = 1; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
   args.port = Number(args.port);
   args.version = Number(args.version);
+  args.maxQos = args['max-qos'] === undefined ? 2 : Number(args['max-qos']);
   return args;
 }
 
@@ -82,7 +83,7 @@ async function scenario(args) {
   } catch (err) {
     report('subscribe', false, err.message);
   }
-  for (const qos of [0, 1, 2]) {
+  for (const qos of [0, 1, 2].filter((q) => q <= args.maxQos)) {
     const topic = `${base}/t/q${qos}`;
     const received = nextMessage(client, topic);
     received.catch(() => {});

@@ -6,7 +6,7 @@
  *
  * Same command line and output as the other drivers (see run_matrix.py, "Client drivers"):
  *   paho_c_client MODE --port P --ca FILE [--cert F --key F] --id ID --user U
- *                 [--password PW] --version 3|4|5 --topic BASE
+ *                 [--password PW] --version 3|4|5 --topic BASE [--max-qos N]
  * MODE scenario: prints `RESULT <feature> PASS|FAIL <detail>` for each feature.
  * MODE will:     connects with a last will on BASE/will, prints CONNECTED, waits to be killed.
  * MODE refuse:   connects, prints `REFUSED <code> <text>` (or `CONNECTED`).
@@ -33,6 +33,7 @@ struct Args {
   const char* password;
   int version;
   const char* topic;
+  int max_qos; /* highest QoS the publish steps use (a broker may not support 2) */
 };
 
 /* Messages received by the library's thread, read by the main thread. */
@@ -205,9 +206,9 @@ static int run_scenario(const struct Args* a) {
   snprintf(detail, sizeof detail, "granted=%d", rc);
   report("subscribe", rc >= 0 && rc <= 2, detail);
 
-  for (int qos = 0; qos <= 2; ++qos) {
-    char payload[16];
-    char feature[8];
+  for (int qos = 0; qos <= a->max_qos; ++qos) {
+    char payload[24];
+    char feature[16];
     struct Received got;
     snprintf(topic, sizeof topic, "%s/t/q%d", a->topic, qos);
     snprintf(payload, sizeof payload, "payload-%d", qos);
@@ -269,6 +270,7 @@ static int run_refuse(const struct Args* a) {
 int main(int argc, char** argv) {
   struct Args a = {0};
   a.version = 4;
+  a.max_qos = 2;
   if (argc < 2) return 2;
   a.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -283,6 +285,7 @@ int main(int argc, char** argv) {
     else if (strcmp(name, "--password") == 0) a.password = value;
     else if (strcmp(name, "--version") == 0) a.version = atoi(value);
     else if (strcmp(name, "--topic") == 0) a.topic = value;
+    else if (strcmp(name, "--max-qos") == 0) a.max_qos = atoi(value);
     else return 2;
   }
   if (a.port == NULL || a.ca == NULL || a.id == NULL || a.user == NULL || a.topic == NULL) return 2;

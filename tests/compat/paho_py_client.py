@@ -3,7 +3,7 @@
 
 Same command line and output as the other drivers (see run_matrix.py, "Client drivers"):
   paho_py_client.py MODE --port P --ca FILE [--cert F --key F] --id ID --user U
-                    [--password PW] --version 3|4|5 --topic BASE
+                    [--password PW] --version 3|4|5 --topic BASE [--max-qos N]
 MODE scenario: prints `RESULT <feature> PASS|FAIL <detail>` for each feature.
 MODE will:     connects with a last will on BASE/will, prints CONNECTED, then waits to be killed.
 MODE refuse:   connects, prints `REFUSED <code> <library's text>` (or `CONNECTED`).
@@ -97,7 +97,7 @@ def scenario(args):
         report("subscribe", granted and granted[0] in (0, 1, 2), f"granted={granted}")
     except queue.Empty:
         report("subscribe", False, "no SUBACK")
-    for qos in (0, 1, 2):
+    for qos in range(args.max_qos + 1):
         topic = f"{base}/t/q{qos}"
         info = d.client.publish(topic, f"payload-{qos}".encode(), qos=qos)
         info.wait_for_publish(TIMEOUT)
@@ -152,6 +152,7 @@ def main():
     p.add_argument("--password")
     p.add_argument("--version", type=int, choices=[3, 4, 5], default=4)
     p.add_argument("--topic", required=True)
+    p.add_argument("--max-qos", type=int, choices=[0, 1, 2], default=2)
     args = p.parse_args()
     {"scenario": scenario, "will": will, "refuse": refuse}[args.mode](args)
 
