@@ -190,13 +190,27 @@ def main():
             w(f"- {r.get('messages', {}).get('received_per_second', 0):.0f} QoS 0 messages/s,"
               f" bench CPU {100 * r.get('bench_cpu', 0):.0f}%, server side {100 * r.get('server_cpu', 0):.0f}%.")
     w("")
-    w("CPU use during each TLS run (share of one core; the bench runs alone on its core):")
+    w("CPU per unit of work (CPU time, not wall time, so it holds on a busy machine too): a")
+    w("bench that needs far less CPU per connection or per message than the server side cannot")
+    w("be what limits the run. Server side = front + Mosquitto + Redis (+ HAProxy/proxy idle).")
     w("")
-    w("| run | system | bench CPU | server-side CPU |")
-    w("|---|---|---|---|")
+    w("| run | system | bench CPU share | server CPU share | bench ms/unit | server ms/unit |")
+    w("|---|---|---|---|---|---|")
     for r in results:
-        w(f"| {r['test']} | {names[r['system']]} | {100 * r['bench_cpu']:.0f}% | {100 * r['server_cpu']:.0f}% |")
+        units = r.get("messages", {}).get("received", 0) if r["test"].startswith("qos") else r.get("connected", 0)
+        units = max(units, 1)
+        bench_ms = 1000 * r["bench_cpu"] * r["wall"] / units
+        server_ms = 1000 * r["server_cpu"] * r["wall"] / units
+        w(f"| {r['test']} | {names[r['system']]} | {100 * r['bench_cpu']:.0f}% | {100 * r['server_cpu']:.0f}% | {bench_ms:.3f} | {server_ms:.3f} |")
     w("")
+    w("(unit: one connection up to CONNACK for connection runs, one received message for qos")
+    w("runs; the bench CPU of a connection run includes its own TLS handshake.)")
+    w("")
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "benchmarks_notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            w(f.read().rstrip())
+        w("")
     text = "\n".join(lines) + "\n"
     if a.out == "-":
         print(text)
