@@ -173,6 +173,9 @@ def main():
           " | ".join(f"{v:.1f}" for v in vals) +
           f" | {ratio(vals[0], vals[1])} | {ratio(vals[0], vals[2])} | {backend:.1f} |")
     w("")
+    for line in 'The backend column is Mosquitto\'s RSS growth while the proxy\'s connections were open;\n0.0 means it reused memory freed after earlier steps of the same run, so read it as "small",\nnot as free.\n'.splitlines():
+        w(line)
+    w("")
     w(f"50,000 connections could not be run here: the container's hard `RLIMIT_NOFILE` is "
       f"{a.hard_nofile} and cannot be raised without CAP_SYS_RESOURCE; the proxy and HAProxy")
     w("need two descriptors per connection (device + backend), so about 9,900 is the ceiling.")
