@@ -1,6 +1,7 @@
 #include "auth/change_feed.h"
 
-#include <hiredis/adapters/libuv.h>
+#include "auth/hiredis_uv.h"
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -68,7 +69,11 @@ void ChangeFeed::connect_to(const std::string& host, uint16_t port) {
     return;
   }
   ctx->data = this;
-  redisLibuvAttach(ctx, loop_);
+  if (!attach_to_loop(ctx, loop_)) {
+    redisAsyncFree(ctx);
+    schedule_reconnect();
+    return;
+  }
   redisAsyncSetConnectCallback(ctx, &ChangeFeed::on_connect);
   redisAsyncSetDisconnectCallback(ctx, &ChangeFeed::on_disconnect);
   ctx_ = ctx;
@@ -83,6 +88,17 @@ void ChangeFeed::connect_to(const std::string& host, uint16_t port) {
   }
   redisAsyncCommand(ctx, &ChangeFeed::on_message, nullptr, "SUBSCRIBE %b", channel_.data(),
                     channel_.size());
+  // Watchdog: a subscription not confirmed in time is dropped and retried.
+  subscribed_ = false;
+  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<ChangeFeed*>(t->data);
+    if (self->subscribed_ || self->ctx_ == nullptr) return;
+    spdlog::warn("redis: change feed subscription timed out; retrying");
+    redisAsyncContext* stuck = self->ctx_;
+    self->ctx_ = nullptr;
+    redisAsyncFree(stuck);
+    self->schedule_reconnect();
+  }, static_cast<uint64_t>(std::max<int64_t>(endpoint_.timeout.count(), 100)), 0);
 }
 
 void ChangeFeed::schedule_reconnect() {
@@ -115,6 +131,8 @@ void ChangeFeed::on_message(redisAsyncContext* ctx, void* reply_ptr, void*) {
   if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return;
   std::string_view type(reply->element[0]->str, reply->element[0]->len);
   if (type == "subscribe") {
+    self->subscribed_ = true;
+    uv_timer_stop(&self->reconnect_timer_);
     self->backoff_ = std::chrono::milliseconds{100};
     spdlog::info("redis: subscribed to {}", self->channel_);
     if (self->on_subscribed_) self->on_subscribed_();

@@ -56,6 +56,7 @@ class ChangeFeed {
   redisAsyncContext* ctx_ = nullptr;  // owned by hiredis
   std::unique_ptr<SentinelResolver> resolver_;  // sentinel mode only
   bool closed_ = false;
+  bool subscribed_ = false;
   std::chrono::milliseconds backoff_{100};
   uv_timer_t reconnect_timer_;
 };

@@ -1,6 +1,7 @@
 #include "auth/redis_store.h"
 
-#include <hiredis/adapters/libuv.h>
+#include "auth/hiredis_uv.h"
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -57,7 +58,7 @@ void RedisStore::start() {
 void RedisStore::close() {
   if (state_ == State::kClosed) return;
   drop_connection(nullptr);
-  state_ = State::kClosed;
+  set_state(State::kClosed);
   if (resolver_) resolver_->close();
   // Fail whatever is still waiting, synchronously: the owner is shutting down.
   auto pending = std::move(pending_);
@@ -79,7 +80,7 @@ void RedisStore::connect() {
     connect_to(endpoint_.host, endpoint_.port);
     return;
   }
-  state_ = State::kConnecting;  // lookups fail fast until a master is found
+  set_state(State::kConnecting);  // lookups fail fast until a master is found
   resolver_->resolve([this](bool ok, const std::string& host, uint16_t port) {
     if (!ok) {
       spdlog::warn("redis: no sentinel named a master for {}", endpoint_.sentinel->master);
@@ -102,11 +103,16 @@ void RedisStore::connect_to(const std::string& host, uint16_t port) {
     return;
   }
   ctx->data = this;
-  redisLibuvAttach(ctx, loop_);
+  if (!attach_to_loop(ctx, loop_)) {
+    redisAsyncFree(ctx);
+    schedule_reconnect();
+    return;
+  }
   redisAsyncSetConnectCallback(ctx, &RedisStore::on_connect);
   redisAsyncSetDisconnectCallback(ctx, &RedisStore::on_disconnect);
   ctx_ = ctx;
-  state_ = State::kConnecting;
+  set_state(State::kConnecting);
+  connect_started_ = std::chrono::steady_clock::now();
   // AUTH and SELECT go first on the wire; lookups queue behind them.
   if (!endpoint_.password.empty()) {
     std::vector<std::string> auth_cmd{"AUTH"};
@@ -121,7 +127,7 @@ void RedisStore::connect_to(const std::string& host, uint16_t port) {
 
 void RedisStore::schedule_reconnect() {
   if (state_ == State::kClosed) return;
-  state_ = State::kIdle;
+  set_state(State::kIdle);
   uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
     static_cast<RedisStore*>(t->data)->connect();
   }, backoff_.count(), 0);
@@ -197,6 +203,13 @@ RedisStore::Ticket RedisStore::lookup(std::string_view device_id, const std::str
   return ticket;
 }
 
+void RedisStore::set_state(State state) {
+  bool was_ready = state_ == State::kReady;
+  state_ = state;
+  bool ready = state_ == State::kReady;
+  if (was_ready != ready && connected_listener_) connected_listener_(ready);
+}
+
 bool RedisStore::execute(const std::vector<std::string>& argv) {
   if (state_ != State::kReady || !send(kWriteTicket, Slot::kSetup, argv)) {
     ++dropped_writes_;
@@ -239,7 +252,7 @@ void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
       if (state_ == State::kConnecting) {
         spdlog::info("redis: connected to {}", connected_to_);
       }
-      state_ = State::kReady;
+      set_state(State::kReady);
       backoff_ = std::chrono::milliseconds{100};
     }
     return;
@@ -301,7 +314,15 @@ void RedisStore::run_deferred() {
 }
 
 void RedisStore::check_timeouts() {
-  if (pending_.empty() || ctx_ == nullptr) return;
+  if (ctx_ == nullptr) return;
+  // A connection (or its AUTH/SELECT/PING) not done in time is retried even without traffic,
+  // so readiness and the session writes recover on their own.
+  if (state_ == State::kConnecting &&
+      std::chrono::steady_clock::now() - connect_started_ > endpoint_.timeout) {
+    drop_connection("connect timed out");
+    return;
+  }
+  if (pending_.empty()) return;
   const Pending& oldest = pending_.begin()->second;
   if (oldest.failed || oldest.deadline > std::chrono::steady_clock::now()) return;
   // Replies come in order, so an overdue oldest command means the connection is stuck.

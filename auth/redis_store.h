@@ -78,6 +78,11 @@ class RedisStore {
   bool execute(const std::vector<std::string>& argv);
   uint64_t dropped_writes() const { return dropped_writes_; }
 
+  // on_connected_change runs (on the loop) whenever connected() flips.
+  void set_connected_listener(std::function<void(bool connected)> listener) {
+    connected_listener_ = std::move(listener);
+  }
+
   // connected: the connection is up (AUTH/SELECT done). For readiness checks.
   bool connected() const { return state_ == State::kReady; }
 
@@ -119,9 +124,12 @@ class RedisStore {
   State state_ = State::kIdle;
   redisAsyncContext* ctx_ = nullptr;      // owned by hiredis; freed by it after disconnect
   std::unique_ptr<SentinelResolver> resolver_;  // sentinel mode only
-  std::string connected_to_;              // "host:port" of the current connection, for logs
+  std::string connected_to_;
+  std::chrono::steady_clock::time_point connect_started_{};              // "host:port" of the current connection, for logs
   uint64_t next_ticket_ = 2;  // 0 and 1 are the set-up and write pseudo-tickets
   uint64_t dropped_writes_ = 0;
+  std::function<void(bool)> connected_listener_;
+  void set_state(State state);
   std::map<Ticket, Pending> pending_;     // ordered: the oldest lookup is first
   std::vector<Ticket> deferred_failures_;
   std::chrono::milliseconds backoff_{100};

@@ -1,6 +1,7 @@
 #include "auth/sentinel_resolver.h"
 
-#include <hiredis/adapters/libuv.h>
+#include "auth/hiredis_uv.h"
+
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -48,7 +49,12 @@ void SentinelResolver::ask(size_t index) {
   index_ = index;
   const auto& sentinel = settings_.sentinels[index];
   redisAsyncContext* ctx = redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
-  if (ctx == nullptr || ctx->err) {
+  bool usable = ctx != nullptr && !ctx->err;
+  if (usable) {
+    ctx->data = this;
+    usable = attach_to_loop(ctx, loop_);
+  }
+  if (!usable) {
     if (ctx) redisAsyncFree(ctx);
     // Move on from a fresh loop turn: callers never see done_ inside resolve().
     uv_timer_start(&timer_, [](uv_timer_t* t) {
@@ -57,8 +63,6 @@ void SentinelResolver::ask(size_t index) {
     }, 0, 0);
     return;
   }
-  ctx->data = this;
-  redisLibuvAttach(ctx, loop_);
   redisAsyncSetConnectCallback(ctx, &SentinelResolver::on_connect);
   ctx_ = ctx;
   if (!settings_.password.empty()) {

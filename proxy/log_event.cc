@@ -156,7 +156,15 @@ void log_event(spdlog::level::level_enum level, std::string_view event,
                std::initializer_list<LogField> fields, LogLimit limit) {
   if (!spdlog::should_log(level)) return;
   uint64_t suppressed = 0;
-  if (limit == LogLimit::kLimited && !budget().take(event, &suppressed)) return;
+  if (limit == LogLimit::kLimited) {
+    // Budgets are per event and reason: a flood of one kind of refusal must not hide a
+    // different one (a ban starting, say).
+    std::string key(event);
+    for (const LogField& field : fields) {
+      if (field.key == "reason") key.append("|").append(field.value);
+    }
+    if (!budget().take(key, &suppressed)) return;
+  }
   spdlog::log(level, "{}", render_event(g_format.load(std::memory_order_relaxed), event, fields, suppressed));
 }
 

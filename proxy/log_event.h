@@ -38,8 +38,8 @@ struct LogField {
 
 enum class LogLimit {
   kAlways,   // every occurrence is logged (normal connection outcomes)
-  kLimited,  // at most kLimitedPerSecond a second per event; the rest are counted and the
-             // next line that gets through says how many were suppressed
+  kLimited,  // at most kLimitedPerSecond a second per event and reason; the rest are counted
+             // and the next line of that kind that gets through says how many were suppressed
 };
 inline constexpr int kLimitedPerSecond = 20;
 

@@ -205,17 +205,12 @@ std::string render_metrics(const config::Config& config,
   w.sample("ready", "", process.ready ? 1 : 0);
   std::string text = w.take();
   // Standard process metrics, without our prefix.
-  char tail[256];
-  std::snprintf(tail, sizeof tail,
-                "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-                "# TYPE process_resident_memory_bytes gauge\n"
-                "process_resident_memory_bytes %llu\n"
-                "# HELP process_open_fds Number of open file descriptors.\n"
-                "# TYPE process_open_fds gauge\n"
-                "process_open_fds %llu\n",
-                static_cast<unsigned long long>(process.resident_bytes),
-                static_cast<unsigned long long>(process.open_fds));
-  text += tail;
+  text += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+          "# TYPE process_resident_memory_bytes gauge\n"
+          "process_resident_memory_bytes " + std::to_string(process.resident_bytes) + "\n"
+          "# HELP process_open_fds Number of open file descriptors.\n"
+          "# TYPE process_open_fds gauge\n"
+          "process_open_fds " + std::to_string(process.open_fds) + "\n";
   return text;
 }
 

@@ -67,7 +67,9 @@ Server::Server(std::string config_path, Runtime runtime)
 Server::~Server() = default;
 
 int Server::run() {
-  const config::Config& config = *runtime_.config;
+  // runtime_ is replaced by reloads: keep what is needed after uv_run by value.
+  const std::shared_ptr<const config::Config> started_with = runtime_.config;
+  const config::Config& config = *started_with;
   abuse_ = std::make_unique<AbuseGuard>(config.limits);
   unsigned count = config.workers != 0 ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::string node = node_name(config);

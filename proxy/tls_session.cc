@@ -14,7 +14,8 @@ std::string reason_from_error_queue(SSL* ssl) {
   if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL &&
       ERR_GET_REASON(err) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
     reason = "no_client_certificate";
-  } else if (verify != X509_V_OK) {
+  } else if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL &&
+             ERR_GET_REASON(err) == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK) {
     switch (verify) {
       case X509_V_ERR_CERT_HAS_EXPIRED: reason = "certificate_expired"; break;
       case X509_V_ERR_CERT_REVOKED: reason = "certificate_revoked"; break;

@@ -69,6 +69,9 @@ bool Worker::open_listeners(std::string* out_error) {
 }
 
 void Worker::start() {
+  store_.set_connected_listener([this](bool connected) {
+    metrics_->redis_connected.store(connected, std::memory_order_relaxed);
+  });
   store_.start();
   change_feed_.start();
   sweep_started_ = std::chrono::steady_clock::now();
@@ -76,7 +79,6 @@ void Worker::start() {
   uv_timer_start(status_timer_.get(), [](uv_timer_t* t) {
     auto* self = static_cast<Worker*>(t->data);
     if (self == nullptr) return;
-    self->metrics_->redis_connected.store(self->store_.connected(), std::memory_order_relaxed);
     self->metrics_->redis_dropped_writes.store(self->store_.dropped_writes(), std::memory_order_relaxed);
   }, 0, 200);
   uint64_t refresh = std::max<uint64_t>(1000, config_->sessions.ttl.count() / 3);
