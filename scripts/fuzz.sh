@@ -23,7 +23,7 @@ if [[ ${#targets[@]} -eq 0 ]]; then
   for dir in tests/fuzz/corpus/*/; do
     name=$(basename "$dir")
     # A corpus without its target (e.g. the PROXY protocol parser not yet in the tree).
-    if grep -q "^map_fuzz_target(${name} \|^  map_fuzz_target(${name} " tests/fuzz/CMakeLists.txt &&
+    if grep -Eq "^ *map_fuzz_target\(${name}[ )]" tests/fuzz/CMakeLists.txt &&
        { [[ $name != proxy_protocol ]] || [[ -f proxy/proxy_protocol.h ]]; }; then
       targets+=("$name")
     fi
