@@ -282,6 +282,10 @@ class Proxy(Process):
             f"  max_connect_packet: {limits.get('max_connect_packet', 65536)}",
             "log: {level: debug, format: text}",
         ]
+        if "shutdown_grace" not in extra_yaml:
+            # Sessions still open when a test stops the proxy must not hold it for the
+            # default 30 s drain (Process.stop would SIGKILL it and lose the log's end).
+            lines.append("shutdown_grace: 1s")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n" + extra_yaml)
         super().__init__("proxy", [PROXY_BIN, "--config", self.config_path], workdir)
@@ -372,8 +376,10 @@ class IntegrationTest(unittest.TestCase):
             return sock, b""
 
     def raw_connack(self, data, port=None):
-        """The CONNACK return/reason code answered to |data|, or None if closed without one."""
-        _, reply = self.raw_exchange(data, port)
+        """The CONNACK return/reason code answered to |data|, or None if closed without one.
+        The connection is closed once the answer is read."""
+        sock, reply = self.raw_exchange(data, port)
+        sock.close()
         return connack_code(reply)
 
     def paho_client(self, client_id, username, password, protocol=paho.MQTTv311, port=None,
