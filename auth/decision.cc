@@ -36,6 +36,7 @@ ConnackPair connack_pair(Reason reason) {
     case Reason::kCertDisabled:
     case Reason::kCertNotBound:
     case Reason::kCertExpired:
+    case Reason::kTopicPolicy:
       return kNotAuthorized;
     case Reason::kBanned:
       return kBanned;
@@ -85,6 +86,7 @@ std::string_view reason_name(Reason reason) {
     case Reason::kEmptyClientId: return "empty_client_id";
     case Reason::kUnsupportedProtocol: return "unsupported_protocol";
     case Reason::kEnhancedAuth: return "enhanced_auth";
+    case Reason::kTopicPolicy: return "topic_policy";
     case Reason::kStoreUnavailable: return "store_unavailable";
     case Reason::kBackendUnavailable: return "backend_unavailable";
   }

@@ -35,6 +35,8 @@ enum class Reason {
   kEmptyClientId,
   kUnsupportedProtocol,
   kEnhancedAuth,         // MQTT 5 Authentication Method present
+  kTopicPolicy,          // mountpoint/ACL cannot be built safely for this device, or its
+                         // will topic is outside what the ACL allows
   kStoreUnavailable,     // Redis unreachable or timed out
   kBackendUnavailable,   // no backend accepted the connection
 };

@@ -123,25 +123,71 @@ void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const
     self->close(nread == UV_EOF ? "backend_closed" : "backend_read_error");
     return;
   }
-  std::span<const uint8_t> bytes{reinterpret_cast<const uint8_t*>(buf->base),
-                                 static_cast<size_t>(nread)};
-  if (!self->tls_->write(bytes)) {
-    self->close("tls_write_error");
+  self->relay_from_broker({reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
+}
+
+void ClientConnection::relay_from_broker(std::span<const uint8_t> bytes) {
+  if (!rewriter_) {
+    deliver_to_device(bytes);
     return;
   }
-  self->to_client_boundary_.advance(bytes);
-  self->bytes_to_client_ += bytes.size();
-  WorkerMetrics& metrics = self->services_.metrics();
+  if (broker_connack_) {
+    // The broker's CONNACK goes to the device as it is; the rewriter starts after it.
+    size_t consumed = 0;
+    mqttparse::FrameStatus status = broker_connack_->feed(bytes, &consumed);
+    if (status == mqttparse::FrameStatus::kNeedMore) return;
+    if (status != mqttparse::FrameStatus::kPacket) {
+      close("broker_protocol_error");
+      return;
+    }
+    std::vector<uint8_t> connack(broker_connack_->packet().begin(), broker_connack_->packet().end());
+    broker_connack_.reset();
+    if (!deliver_to_device(connack)) return;
+    bytes = bytes.subspan(consumed);
+    if (bytes.empty()) return;
+  }
+  std::vector<uint8_t> to_device, to_broker;
+  TopicRewriter::Result result = rewriter_->from_broker(bytes, &to_device, &to_broker);
+  if (!to_broker.empty() && !send_to_backend(to_broker)) return;
+  if (!to_device.empty() && !deliver_to_device(to_device)) return;
+  if (result == TopicRewriter::Result::kClose) close("broker_protocol_error");
+}
+
+bool ClientConnection::deliver_to_device(std::span<const uint8_t> bytes) {
+  if (!tls_->write(bytes)) {
+    close("tls_write_error");
+    return false;
+  }
+  to_client_boundary_.advance(bytes);
+  bytes_to_client_ += bytes.size();
+  WorkerMetrics& metrics = services_.metrics();
   bump(metrics.bytes_to_device, bytes.size());
-  if (!self->connack_relayed_) {
+  if (!connack_relayed_) {
     // The broker's first bytes are its CONNACK.
-    self->connack_relayed_ = true;
-    metrics.connack_latency.observe(self->seconds_since_accept());
+    connack_relayed_ = true;
+    metrics.connack_latency.observe(seconds_since_accept());
   }
-  if (self->flush_to_client()) {
-    self->tls_->trim();
-    self->update_backpressure();
+  if (!flush_to_client()) return false;
+  tls_->trim();
+  update_backpressure();
+  return true;
+}
+
+void ClientConnection::relay_from_device(std::span<const uint8_t> plaintext) {
+  bump(services_.metrics().bytes_to_broker, plaintext.size());
+  if (!rewriter_) {
+    if (send_to_backend(plaintext)) update_backpressure();
+    return;
   }
+  std::vector<uint8_t> to_broker, to_device;
+  TopicRewriter::Result result = rewriter_->from_device(plaintext, &to_broker, &to_device);
+  if (!to_broker.empty() && !send_to_backend(to_broker)) return;
+  if (!to_device.empty() && !deliver_to_device(to_device)) return;
+  if (result == TopicRewriter::Result::kClose) {
+    close("topic_policy_close");
+    return;
+  }
+  update_backpressure();
 }
 
 bool ClientConnection::flush_to_client() {
@@ -288,9 +334,7 @@ void ClientConnection::handle_plaintext(std::span<const uint8_t> plaintext) {
       }
       return;
     case State::kRelaying:
-      if (plaintext.empty()) return;
-      bump(services_.metrics().bytes_to_broker, plaintext.size());
-      if (send_to_backend(plaintext)) update_backpressure();
+      if (!plaintext.empty()) relay_from_device(plaintext);
       return;
     default:
       return;

@@ -25,6 +25,7 @@
 #include "proxy/session_journal.h"
 #include "proxy/packet_boundary.h"
 #include "proxy/tls_session.h"
+#include "proxy/topic_rewriter.h"
 #include "proxy/uv_handle.h"
 #include "proxy/worker_services.h"
 
@@ -107,6 +108,10 @@ class ClientConnection {
   void arm_certificate_expiry();
   void finish_close();
   void update_backpressure();
+  bool prepare_topic_policy();
+  void relay_from_device(std::span<const uint8_t> plaintext);
+  void relay_from_broker(std::span<const uint8_t> bytes);
+  bool deliver_to_device(std::span<const uint8_t> bytes);
   ListenerMetrics* listener_metrics();
   void ack_quickly();
   double seconds_since_accept() const;
@@ -125,6 +130,11 @@ class ClientConnection {
   std::optional<mqttparse::ConnectPacket> connect_;
   auth::DeviceRecord device_;
   PacketBoundary to_client_boundary_;         // the broker's packets as relayed to the device
+  // Mountpoint/ACL listeners only: the policy until relaying starts, then the rewriter, and
+  // the broker's CONNACK, which passes through unparsed before the rewriter sees anything.
+  std::optional<TopicPolicy> topic_policy_;
+  std::unique_ptr<TopicRewriter> rewriter_;
+  std::unique_ptr<mqttparse::PacketFramer> broker_connack_;
   std::vector<uint8_t> pending_to_backend_;   // bytes the client sent after CONNECT
   uv_connect_t connect_request_{};
   auth::RedisStore::Ticket lookup_ticket_ = auth::RedisStore::kNoTicket;

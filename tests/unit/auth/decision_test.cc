@@ -31,7 +31,7 @@ const std::vector<ConnackRow> kConnackTable = {
     {Reason::kCertExpired, 5, 0x87},        {Reason::kBanned, 5, 0x8A},
     {Reason::kEmptyClientId, 2, 0x85},      {Reason::kUnsupportedProtocol, 1, 0x84},
     {Reason::kEnhancedAuth, 4, 0x8C},       {Reason::kStoreUnavailable, 3, 0x88},
-    {Reason::kBackendUnavailable, 3, 0x88},
+    {Reason::kBackendUnavailable, 3, 0x88}, {Reason::kTopicPolicy, 5, 0x87},
 };
 
 TEST(AuthConnackTest, EveryRefusalMapsPerVersion) {
