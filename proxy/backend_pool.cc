@@ -29,4 +29,38 @@ bool BackendPool::resolve(const std::vector<config::HostPort>& servers,
   return true;
 }
 
+namespace {
+
+std::vector<std::string> names_of(const std::vector<BackendServer>& servers) {
+  std::vector<std::string> names;
+  names.reserve(servers.size());
+  for (const auto& server : servers) names.push_back(server.name);
+  return names;
+}
+
+}  // namespace
+
+BackendPool::BackendPool(std::vector<BackendServer> servers, config::Balance policy)
+    : servers_(std::move(servers)),
+      balancer_(policy, names_of(servers_)),
+      benched_until_(servers_.size()) {}
+
+std::vector<size_t> BackendPool::attempt_order(std::string_view client_id) {
+  auto now = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (!balancer_.healthy(i) && benched_until_[i] <= now) balancer_.set_healthy(i, true);
+  }
+  return balancer_.attempt_order(client_id);
+}
+
+void BackendPool::connect_failed(size_t index) {
+  balancer_.set_healthy(index, false);
+  benched_until_[index] = std::chrono::steady_clock::now() + kBenchTime;
+}
+
+void BackendPool::connect_succeeded(size_t index) {
+  balancer_.set_healthy(index, true);
+  balancer_.connection_opened(index);
+}
+
 }  // namespace proxy

@@ -1,13 +1,17 @@
 // proxy/backend_pool.h: the broker addresses of backend.servers, resolved once at start-up,
-// and round-robin selection. One pool per worker (not shared across threads).
+// and the choice of server per connection (backend.balance) with passive health: a server
+// whose connect failed is tried last for a while, and is back as soon as a connect works.
+// One pool per worker, used on its loop only (least_connections counts this worker's).
 #pragma once
 
 #include <sys/socket.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/backend_balance.h"
 
 namespace proxy {
 
@@ -23,18 +27,23 @@ class BackendPool {
   static bool resolve(const std::vector<config::HostPort>& servers,
                       std::vector<BackendServer>* out, std::string* out_error);
 
-  explicit BackendPool(std::vector<BackendServer> servers) : servers_(std::move(servers)) {}
+  BackendPool(std::vector<BackendServer> servers, config::Balance policy);
 
   size_t size() const { return servers_.size(); }
-  const BackendServer& server(size_t index) const { return servers_[index % servers_.size()]; }
+  const BackendServer& server(size_t index) const { return servers_[index]; }
 
-  // first_choice: the index the next connection starts at; each failed connect moves on
-  // to the next index, wrapping, for at most size() attempts.
-  size_t first_choice() { return next_++ % servers_.size(); }
+  // attempt_order: the servers to try for |client_id|, best first, each once.
+  std::vector<size_t> attempt_order(std::string_view client_id);
+
+  void connect_failed(size_t index);
+  void connect_succeeded(size_t index);
+  void connection_closed(size_t index) { balancer_.connection_closed(index); }
 
  private:
+  static constexpr std::chrono::seconds kBenchTime{5};
   std::vector<BackendServer> servers_;
-  size_t next_ = 0;
+  BackendBalancer balancer_;
+  std::vector<std::chrono::steady_clock::time_point> benched_until_;
 };
 
 }  // namespace proxy

@@ -1,5 +1,7 @@
 #include "proxy/client_connection.h"
 #include "proxy/client_connection_internal.h"
+#include "proxy/peer_address.h"
+#include "proxy/proxy_protocol.h"
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +23,7 @@ using namespace connection_internal;
 
 std::string_view state_name(ClientConnection::State state) {
   switch (state) {
+    case ClientConnection::State::kReadingProxyHeader: return "reading_proxy_header";
     case ClientConnection::State::kHandshaking: return "handshaking";
     case ClientConnection::State::kReadingConnect: return "reading_connect";
     case ClientConnection::State::kLookingUp: return "looking_up";
@@ -64,6 +67,7 @@ void ClientConnection::start() {
   uv_timer_start(timer, &ClientConnection::on_deadline,
                  config().limits.connect_timeout.count(), 0);
   uv_tcp_nodelay(client_.get(), 1);
+  if (listener_.config->proxy_protocol != config::ProxyProtocol::kOff) state_ = State::kReadingProxyHeader;
   ack_quickly();
   uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
   client_reading_ = true;
@@ -86,6 +90,10 @@ void ClientConnection::on_client_read(uv_stream_t* stream, ssize_t nread, const 
   self->bytes_from_client_ += static_cast<uint64_t>(nread);
   if (self->state_ == State::kHandshaking || self->state_ == State::kReadingConnect) {
     self->ack_quickly();
+  }
+  if (self->state_ == State::kReadingProxyHeader) {
+    self->handle_proxy_header({reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
+    return;
   }
   self->process_client_ciphertext(
       {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
@@ -255,6 +263,7 @@ void ClientConnection::on_deadline(uv_timer_t* timer) {
   ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(timer));
   if (self == nullptr) return;
   switch (self->state_) {
+    case State::kReadingProxyHeader:
     case State::kHandshaking:
     case State::kReadingConnect:
       self->close("connect_timeout");
@@ -306,6 +315,39 @@ void ClientConnection::handle_handshake() {
       close("tls_handshake_failed");
       break;
   }
+}
+
+void ClientConnection::handle_proxy_header(std::span<const uint8_t> bytes) {
+  ProxyProtocolVersion expected = listener_.config->proxy_protocol == config::ProxyProtocol::kV1
+                                      ? ProxyProtocolVersion::kV1
+                                      : ProxyProtocolVersion::kV2;
+  proxy_header_.insert(proxy_header_.end(), bytes.begin(), bytes.end());
+  ProxyHeader header;
+  size_t consumed = 0;
+  switch (parse_proxy_header(expected, proxy_header_, &header, &consumed)) {
+    case ProxyHeaderStatus::kNeedMore:
+      if (proxy_header_.size() > kProxyV2MaxHeader) close("proxy_header_too_large");
+      return;
+    case ProxyHeaderStatus::kInvalid:
+      log_event(spdlog::level::info, "proxy_header_invalid",
+                {{"listener", listener_.config->name}, {"peer", peer_}}, LogLimit::kLimited);
+      close("proxy_header_invalid");
+      return;
+    case ProxyHeaderStatus::kDone:
+      break;
+  }
+  if (!header.local) {
+    real_peer_ = std::make_unique<sockaddr_storage>(header.source);
+    peer_ = format_address(reinterpret_cast<const sockaddr*>(&header.source));
+  }
+  if (!services_.abuse().admit_connection(ip_of(peer_))) {
+    close("connection_rate_limited");
+    return;
+  }
+  std::vector<uint8_t> rest(proxy_header_.begin() + static_cast<std::ptrdiff_t>(consumed), proxy_header_.end());
+  proxy_header_ = {};
+  state_ = State::kHandshaking;
+  if (!rest.empty()) process_client_ciphertext(rest);
 }
 
 void ClientConnection::handle_plaintext(std::span<const uint8_t> plaintext) {
@@ -361,7 +403,9 @@ double ClientConnection::seconds_since_accept() const {
 }
 
 void ClientConnection::count_backend_failure() {
-  size_t index = (backend_first_ + backend_attempt_) % std::max<size_t>(1, services_.backends().size());
+  if (backend_attempt_ >= backend_order_.size()) return;
+  size_t index = backend_order_[backend_attempt_];
+  services_.backends().connect_failed(index);
   if (index < kMaxBackends) bump(services_.metrics().backend_connect_failures[index]);
 }
 
@@ -425,6 +469,7 @@ void ClientConnection::close(std::string_view why) {
 void ClientConnection::finish_close() {
   if (released_) return;
   released_ = true;
+  if (backend_index_ != SIZE_MAX) services_.backends().connection_closed(backend_index_);
   client_.reset();
   backend_.reset();
   deadline_.reset();

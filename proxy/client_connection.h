@@ -1,7 +1,7 @@
 // proxy/client_connection.h: one device connection, from accept to close, as one state
 // machine. Owned by its Worker; runs only on the worker's loop thread.
 //
-//   kHandshaking → kReadingConnect → kLookingUp → [kVerifyingSecret] → kConnectingBackend
+//   [kReadingProxyHeader] → kHandshaking → kReadingConnect → kLookingUp → [kVerifyingSecret] → kConnectingBackend
 //     → kRelaying → kClosed
 //   any state before kRelaying → kRefusing (CONNACK sent, then closed) or kClosed
 //
@@ -36,6 +36,7 @@ struct SecretCheck;
 class ClientConnection {
  public:
   enum class State {
+    kReadingProxyHeader,  // listeners with proxy_protocol: the header precedes TLS
     kHandshaking,
     kReadingConnect,
     kLookingUp,
@@ -95,6 +96,8 @@ class ClientConnection {
 
   // Per-state handlers.
   void handle_handshake();
+  void handle_proxy_header(std::span<const uint8_t> bytes);
+  bool send_proxy_header_to_backend();
   void handle_plaintext(std::span<const uint8_t> plaintext);
   void handle_connect_packet(std::span<const uint8_t> packet);
   auth::ConnectFacts connect_facts() const;
@@ -139,8 +142,12 @@ class ClientConnection {
   uv_connect_t connect_request_{};
   auth::RedisStore::Ticket lookup_ticket_ = auth::RedisStore::kNoTicket;
   SecretCheck* secret_check_ = nullptr;       // non-owning; owned by the thread-pool work
-  size_t backend_first_ = 0;
+  std::vector<size_t> backend_order_;          // servers to try, best first (connect phase)
   size_t backend_attempt_ = 0;
+  size_t backend_index_ = SIZE_MAX;            // the server relaying, once connected
+  // PROXY protocol in: the header bytes so far, then the real client address it named.
+  std::vector<uint8_t> proxy_header_;
+  std::unique_ptr<sockaddr_storage> real_peer_;
   bool client_reading_ = false;
   bool backend_reading_ = false;
   bool counted_ = true;

@@ -1,5 +1,6 @@
 #include "proxy/client_connection.h"
 #include "proxy/client_connection_internal.h"
+#include "proxy/proxy_protocol.h"
 
 #include <spdlog/spdlog.h>
 
@@ -119,6 +120,41 @@ void ClientConnection::on_secret_verified(auth::VerifyResult result) {
   }
 }
 
+bool ClientConnection::send_proxy_header_to_backend() {
+  config::ProxyProtocol mode = config().backend.proxy_protocol;
+  std::unique_ptr<sockaddr_storage> real_peer = std::move(real_peer_);
+  if (mode == config::ProxyProtocol::kOff) return true;
+  sockaddr_storage source{}, destination{};
+  int length = sizeof source;
+  if (real_peer) {
+    source = *real_peer;
+  } else {
+    uv_tcp_getpeername(client_.get(), reinterpret_cast<sockaddr*>(&source), &length);
+  }
+  length = sizeof destination;
+  uv_tcp_getsockname(client_.get(), reinterpret_cast<sockaddr*>(&destination), &length);
+  std::vector<uint8_t> header;
+  if (mode == config::ProxyProtocol::kV1) {
+    header = encode_proxy_v1(reinterpret_cast<const sockaddr*>(&source),
+                             reinterpret_cast<const sockaddr*>(&destination));
+  } else {
+    ProxyV2Tls tls;
+    tls.version = tls_->protocol_version();
+    if (listener_.tls->requires_client_cert()) {
+      tls.client_cn = peer_cert_.cn;
+      tls.client_cert_presented = true;
+      tls.client_cert_verified = true;  // the handshake fails otherwise
+    }
+    header = encode_proxy_v2(reinterpret_cast<const sockaddr*>(&source),
+                             reinterpret_cast<const sockaddr*>(&destination), &tls);
+  }
+  if (header.empty()) {
+    close("proxy_header_not_encodable");
+    return false;
+  }
+  return send_to_backend(header);
+}
+
 bool ClientConnection::prepare_topic_policy() {
   if (!needs_topic_rewriter(*listener_.config)) return true;
   RewriteVariables vars{listener_.config->name, &device_,
@@ -150,18 +186,18 @@ bool ClientConnection::prepare_topic_policy() {
 void ClientConnection::connect_backend() {
   if (!prepare_topic_policy()) return;
   state_ = State::kConnectingBackend;
-  backend_first_ = services_.backends().first_choice();
+  backend_order_ = services_.backends().attempt_order(device_id_);
   try_backend(0);
 }
 
 void ClientConnection::try_backend(size_t attempt) {
   BackendPool& pool = services_.backends();
-  if (attempt >= pool.size()) {
+  if (attempt >= backend_order_.size()) {
     refuse(auth::Reason::kBackendUnavailable);
     return;
   }
   backend_attempt_ = attempt;
-  const BackendServer& server = pool.server(backend_first_ + attempt);
+  const BackendServer& server = pool.server(backend_order_[attempt]);
   backend_name_ = server.name;
   uv_tcp_t* tcp = backend_.allocate(this);
   uv_tcp_init(services_.loop(), tcp);
@@ -171,6 +207,7 @@ void ClientConnection::try_backend(size_t attempt) {
   if (rc != 0) {
     log_event(spdlog::level::warn, "backend_connect_failed",
               {{"backend", server.name}, {"reason", uv_strerror(rc)}}, LogLimit::kLimited);
+    count_backend_failure();
     backend_.reset();
     try_backend(attempt + 1);
     return;
@@ -196,6 +233,10 @@ void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
 
 void ClientConnection::on_backend_ready() {
   state_ = State::kRelaying;
+  backend_index_ = backend_order_[backend_attempt_];
+  services_.backends().connect_succeeded(backend_index_);
+  backend_order_ = {};
+  if (!send_proxy_header_to_backend()) return;
   uv_tcp_nodelay(backend_.get(), 1);
   RewriteVariables vars{listener_.config->name, &device_,
                         listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr};

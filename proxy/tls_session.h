@@ -49,6 +49,9 @@ class TlsSession {
   size_t take_output(std::span<uint8_t> out);
   size_t pending_output() const;
 
+  // protocol_version: "TLSv1.3", "TLSv1.2" once the handshake is done.
+  std::string protocol_version() const { return SSL_get_version(ssl_.get()); }
+
   // trim releases memory BIO buffers that grew past a small size and are now empty, so an
   // idle connection holds no copy of its largest burst. Call after draining both ways.
   void trim();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "proxy/client_connection.h"
+#include "proxy/log_event.h"
 #include "proxy/peer_address.h"
 
 namespace proxy {
@@ -42,7 +43,7 @@ Worker::Worker(unsigned index, std::shared_ptr<const config::Config> config,
     : index_(index),
       config_(std::move(config)),
       store_(loop_.uv(), endpoint_from(config_->redis), auth::RedisKeys(config_->redis.key_prefix)),
-      backends_(std::move(backends)),
+      backends_(std::move(backends), config_->backend.balance),
       abuse_(abuse),
       journal_(store_, *config_, node),
       change_feed_(loop_.uv(), endpoint_from(config_->redis), store_.keys().changes(),
@@ -111,7 +112,7 @@ void Worker::apply(std::shared_ptr<const config::Config> config, std::vector<Lis
     for (size_t i = 0; i < listeners_.size() && i < listeners.size(); ++i) {
       listeners_[i]->set_runtime(std::move(listeners[i]));
     }
-    backends_ = BackendPool(std::move(backends));
+    backends_ = BackendPool(std::move(backends), config_->backend.balance);
     journal_.reconfigure(*config_);
     if (interval_changed) arm_revalidation();
   });
@@ -133,8 +134,27 @@ void Worker::join() {
 }
 
 void Worker::accept(const ListenerRuntime& listener, TcpHandle client) {
-  std::string peer = peer_address_of(client.get());
-  if (!abuse_.admit_connection(ip_of(peer))) {
+  sockaddr_storage address{};
+  int length = sizeof address;
+  uv_tcp_getpeername(client.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  if (listener.config->proxy_protocol != config::ProxyProtocol::kOff) {
+    bool trusted = false;
+    for (const auto& cidr : listener.config->trusted_proxies) {
+      trusted = trusted || cidr.contains(reinterpret_cast<const sockaddr*>(&address));
+    }
+    if (!trusted) {
+      log_event(spdlog::level::warn, "untrusted_proxy_protocol_peer",
+                {{"listener", listener.config->name},
+                 {"peer", format_address(reinterpret_cast<const sockaddr*>(&address))}},
+                LogLimit::kLimited);
+      return;  // closed before reading anything
+    }
+  }
+  std::string peer = format_address(reinterpret_cast<const sockaddr*>(&address));
+  // Behind a PROXY-protocol load balancer the TCP peer is the balancer: the rate limit then
+  // applies once the real address is known (ClientConnection::handle_proxy_header).
+  if (listener.config->proxy_protocol == config::ProxyProtocol::kOff &&
+      !abuse_.admit_connection(ip_of(peer))) {
     spdlog::debug("listener {}: connection rate limit for {}", listener.config->name, peer);
     return;  // closed before any TLS work is spent
   }
