@@ -1,12 +1,17 @@
 # mqtt-auth-proxy: the two commands of the README, and a few more.
-#   make          build into build/ (binaries in build/bin/)
-#   make test     install dependencies, build, run every test (unit and integration)
-#   make demo     run the proxy with a local Redis and Mosquitto on the default config
+#   make              build into build/ (binaries in build/bin/)
+#   make test         install dependencies, build, run every unit and integration test
+#   make demo         run the proxy with a local Redis and Mosquitto on the default config
+#   make test-compat  the full compatibility matrix (brokers × clients; installs RabbitMQ)
+#   make test-asan    the whole suite built with ASan + UBSan (build-asan/)
+#   make fuzz         each libFuzzer target for FUZZ_SECONDS (default 60) (build-fuzz/)
+#   make bench        the side-by-side benchmark against HAProxy and Mosquitto (docs/BENCHMARKS.md)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build test demo clean
+.PHONY: all deps configure build test demo clean test-compat test-asan fuzz bench
 
 all: build
 
@@ -29,5 +34,18 @@ demo: deps
 	$(MAKE) build
 	scripts/demo.sh
 
+test-compat: build
+	scripts/install-deps.sh --all
+	scripts/test-compat.sh
+
+test-asan: deps
+	scripts/test-asan.sh
+
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: build
+	bench/compare
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -1,18 +1,36 @@
 #!/usr/bin/env bash
 # Installs every Debian package mqtt-auth-proxy needs to build, run and test.
 # Idempotent: packages already present are left alone; safe to run repeatedly as root.
+#   scripts/install-deps.sh          build, run, unit/integration/compat-quick/fuzz/ASan tests
+#   scripts/install-deps.sh --all    also the heavy optional peers: RabbitMQ (full compat
+#                                    matrix) and Chromium (console screenshots)
 set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git clang
   # libraries
   libuv1-dev android-libboringssl-dev libyaml-cpp-dev libhiredis-dev libspdlog-dev
-  libfmt-dev libcrypt-dev libargon2-dev libgtest-dev libgmock-dev
+  libfmt-dev libcrypt-dev libargon2-dev libgtest-dev libgmock-dev zlib1g-dev
+  libmicrohttpd-dev nlohmann-json3-dev
   # test peers and tools
-  redis-server redis-tools mosquitto mosquitto-clients python3 python3-paho-mqtt
-  procps iproute2 curl
+  redis-server redis-tools mosquitto mosquitto-clients python3 python3-paho-mqtt python3-yaml
+  procps iproute2 curl openssl libpaho-mqtt-dev docker-compose
+  # benchmark peer
+  haproxy
 )
+if [ "${1:-}" = "--all" ]; then
+  packages+=(rabbitmq-server chromium)
+fi
+# Node.js for the npm test peers (MQTT.js, aedes): Debian's, unless a node is already there.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+# libFuzzer's runtime ships with clang 14 in Debian 12 (libclang-rt-14-dev); name it when
+# the clang package did not bring it.
+if ! ls /usr/lib/llvm-14/lib/clang/14*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  packages+=(libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,8 +47,8 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The Debian packages start their own daemons; tests start private instances instead.
-for svc in redis-server mosquitto; do
+# The Debian packages may start their own daemons; tests start private instances instead.
+for svc in redis-server mosquitto haproxy rabbitmq-server; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
