@@ -215,9 +215,9 @@ class HostileClients(IntegrationTest):
         finally:
             device.disconnect()
 
-    def flood(self, peak):
-        """A subscriber that never reads while a publisher sends FLOOD_BYTES to its topic;
-        |peak| collects the proxy's highest RSS meanwhile. Returns a complaint or None."""
+    def flood(self):
+        """A subscriber that never reads while a publisher sends FLOOD_BYTES to its topic
+        (the test samples the proxy's RSS meanwhile). Returns a complaint or None."""
         sink = Device(self.port, self.ctx, "sink", "user-sink", KEY)
         flooder = Device(self.port, self.ctx, "flooder", "user-flooder", KEY, timeout=60)
         try:
@@ -275,7 +275,7 @@ class HostileClients(IntegrationTest):
                 ThreadPoolExecutor(max_workers=GOOD_DEVICES + 1) as good_pool:
             hostile = [hostile_pool.submit(self.run_hostile, k) for k in kinds]
             time.sleep(0.5)  # the good devices start while the hostile ones are in flight
-            flood = good_pool.submit(self.flood, peak)
+            flood = good_pool.submit(self.flood)
             good = [good_pool.submit(self.good_device, i) for i in range(GOOD_DEVICES)]
             good_complaints = [c for c in (f.result() for f in good) if c]
             flood_complaint = flood.result()
