@@ -5,12 +5,13 @@
 //
 // Step "setup": signs in, creates a certificate (enabled) and saves its bundle zip into
 // OUT_DIR, creates a cert-auth device, binds the certificate to it on the certificate's page.
-// Step "disable": (run while a client is connected with that bundle) captures the sessions,
-// device and events pages, then disables the certificate on its page.
+// Step "disable": (run while a client is connected with that bundle) captures the sessions
+// and device pages, disables the certificate on its page, then captures the events page.
 //
 // Output: one JSON object per line on stdout, which tests/integration/test_console.py reads
 // as it arrives: {"step":"setup","done":true,...} with the names and the bundle path, and
-// for "disable" a {"clicked":true} line written right after the Disable click. Screenshots go
+// for "disable" {"clicking":true} and {"clicked":true} lines written right before and right
+// after the Disable click. Screenshots go
 // to docs/console/ (or CONSOLE_SCREENSHOT_DIR). Exit status 0 on success, 1 on any failure.
 const fs = require("fs");
 const os = require("os");
@@ -122,16 +123,22 @@ async function disable(page) {
   await page.waitForSelector("a.mono[href^='#/certs/']");
   await shot(page, "device");
 
-  await page.click("header a[data-page=events]");
-  await page.waitForSelector(`#events tbody td:text-is('${DEVICE_ID}')`);
-  await shot(page, "events");
-
   await openCert(page);
   await page.waitForSelector("#cert-state .on");
-  await page.click("#toggle:text-is('Disable')");
+  const toggle = page.locator("#toggle:text-is('Disable')");
+  await toggle.waitFor();
+  // Reported just before the click, so the test's 1 s budget includes the click itself.
+  report({ step: "disable", clicking: true });
+  await toggle.click();
   report({ step: "disable", clicked: true });
   await page.waitForSelector("#cert-state .off");
   await page.waitForSelector("#flash.ok:text-is('Disabled.')");
+
+  // After the kick the events view holds the connection, the kick and the disconnection.
+  await page.click("header a[data-page=events]");
+  await page.waitForSelector("#events tbody td:text-is('kicked')");
+  await page.waitForSelector("#events tbody td:text-is('disconnect')");
+  await shot(page, "events");
   report({ step: "disable", done: true });
 }
 
