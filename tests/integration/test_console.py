@@ -30,6 +30,9 @@ ADMIN_BIN = os.path.join(harness.BIN_DIR, "mqtt-auth-admin")
 TOKEN = "console-admin-token-0123456789"
 STEP_TIMEOUT = 45.0
 KICK_DEADLINE = 1.0
+SCREENSHOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
+                                              "console"))
+SCREENSHOTS = ["devices", "device", "certificates", "certificate", "sessions", "events"]
 
 MISSING = [what for what, present in [
     (CHROMIUM + " (scripts/install-deps.sh --all)", os.path.exists(CHROMIUM)),
@@ -175,6 +178,7 @@ class ConsoleTest(harness.IntegrationTest):
         return client
 
     def test_console_creates_binds_and_disabling_the_certificate_kicks_its_client(self):
+        started = time.time()
         setup = self.run_step("setup")[-1]
         client = self.connect_with_bundle(setup)
         # The sessions view lists the session only once the proxy has recorded it.
@@ -195,6 +199,11 @@ class ConsoleTest(harness.IntegrationTest):
         self.assertGreater(client.disconnected_at, step_started)
         self.assertLessEqual(client.disconnected_at - clicks[0], KICK_DEADLINE)
         print(f"disconnected {client.disconnected_at - clicks[0]:.3f} s after the click")
+        for name in SCREENSHOTS:
+            shot = os.path.join(SCREENSHOT_DIR, name + ".png")
+            self.assertGreaterEqual(os.path.getmtime(shot), started - 1, shot)
+            with open(shot, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", shot)
 
     def admin_sessions(self):
         request = urllib.request.Request(self.admin.url + "/api/sessions")
