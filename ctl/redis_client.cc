@@ -5,101 +5,21 @@
 
 #include <charconv>
 
+#include "config/values.h"
+
 namespace ctl {
-namespace {
-
-bool parse_uint(std::string_view text, unsigned long max, unsigned long* out_value) {
-  if (text.empty()) return false;
-  unsigned long value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > max) return false;
-  *out_value = value;
-  return true;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// percent_decode: userinfo may carry reserved characters as %XX.
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int high = hex_digit(text[i + 1]);
-    int low = hex_digit(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out.push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::optional<RedisUrl> parse_redis_url(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
-  if (!url.starts_with(kScheme)) return std::nullopt;
-  std::string_view rest = url.substr(kScheme.size());
+  // One grammar for every tool: the config loader's. mqtt-authctl talks to one server, so
+  // sentinel:// URLs are not accepted here.
+  std::string error;
+  std::optional<config::RedisUrl> parsed = config::parse_redis_url(url, &error);
+  if (!parsed || parsed->mode != config::RedisMode::kDirect) return std::nullopt;
   RedisUrl out;
-
-  // The password may contain '@' or '/' only percent-encoded, so the last '@' before the
-  // first '/' ends the userinfo.
-  size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view userinfo = authority.substr(0, at);
-    authority = authority.substr(at + 1);
-    size_t colon = userinfo.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;  // "user@" alone is ambiguous
-    auto user = percent_decode(userinfo.substr(0, colon));
-    auto password = percent_decode(userinfo.substr(colon + 1));
-    if (!user || !password) return std::nullopt;
-    out.user = *user;
-    out.password = *password;
-    if (!out.user.empty() && out.password.empty()) return std::nullopt;
-  }
-
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.starts_with('[')) {  // [IPv6]:port
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return std::nullopt;
-      port = after.substr(1);
-      if (port.empty()) return std::nullopt;
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = authority.substr(0, colon);
-      port = authority.substr(colon + 1);
-      if (port.empty()) return std::nullopt;
-    }
-  }
-  if (host.empty()) return std::nullopt;
-  out.host = std::string(host);
-  unsigned long value = 0;
-  if (!port.empty()) {
-    if (!parse_uint(port, 65535, &value) || value == 0) return std::nullopt;
-    out.port = static_cast<uint16_t>(value);
-  }
-  if (!path.empty()) {
-    if (!parse_uint(path, 1u << 20, &value)) return std::nullopt;
-    out.db = static_cast<int>(value);
-  }
+  out.host = parsed->address.host;
+  out.port = parsed->address.port;
+  out.user = parsed->username;
+  out.password = parsed->password;
+  out.db = parsed->database;
   return out;
 }
 
