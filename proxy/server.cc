@@ -54,6 +54,14 @@ bool build_runtime(std::shared_ptr<const config::Config> config, Runtime* out,
     }
     out->listeners.push_back({config, &listener, std::move(tls), out->listeners.size()});
   }
+  // Parsed and validated, but not implemented by the proxy yet: refuse rather than quietly
+  // run without them.
+  if (config->backend.tls.enabled) {
+    out_errors->push_back(config->source + ": backend.tls: TLS to the backend is not implemented yet");
+  }
+  if (config->redis.read_from == config::ReadFrom::kReplica) {
+    out_errors->push_back(config->source + ": redis.read_from: replica is not implemented yet");
+  }
   std::string error;
   if (!BackendPool::resolve(config->backend.servers, &out->backends, &error)) {
     out_errors->push_back(config->source + ": " + error);
