@@ -158,3 +158,10 @@ def cpu_seconds(pid):
 
 def open_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def is_sanitized(pid):
+    """True when |pid| runs with AddressSanitizer (libasan mapped): its allocator keeps freed
+    memory in quarantine and never returns it, so RSS bounds say nothing there."""
+    with open(f"/proc/{pid}/maps") as f:
+        return any("libasan" in line for line in f)
