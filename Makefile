@@ -17,6 +17,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/install-npm-peers.sh
 
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)

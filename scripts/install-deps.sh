@@ -2,8 +2,7 @@
 # Installs every Debian package mqtt-auth-proxy needs to build, run and test.
 # Idempotent: packages already present are left alone; safe to run repeatedly as root.
 #   scripts/install-deps.sh          build, run, unit/integration/compat-quick/fuzz/ASan tests
-#   scripts/install-deps.sh --all    also the heavy optional peers: RabbitMQ (full compat
-#                                    matrix) and Chromium (console screenshots)
+#   scripts/install-deps.sh --all    also RabbitMQ, for the full compatibility matrix
 set -euo pipefail
 
 packages=(
@@ -16,11 +15,11 @@ packages=(
   # test peers and tools
   redis-server redis-tools mosquitto mosquitto-clients python3 python3-paho-mqtt python3-yaml
   procps iproute2 curl openssl libpaho-mqtt-dev docker-compose
-  # benchmark peer
-  haproxy
+  # benchmark peer, browser for the console test
+  haproxy chromium
 )
 if [ "${1:-}" = "--all" ]; then
-  packages+=(rabbitmq-server chromium)
+  packages+=(rabbitmq-server)
 fi
 # Node.js for the npm test peers (MQTT.js, aedes): Debian's, unless a node is already there.
 if ! command -v node >/dev/null 2>&1; then

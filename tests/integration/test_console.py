@@ -1,8 +1,8 @@
 """The web console end to end in Debian's headless Chromium (tests/console/console.test.js,
 playwright-core): create a certificate and download its bundle, create a cert device, bind
 them; a paho client connects on the proxy's cert listener with that bundle; disabling the
-certificate in the console disconnects it within 1 s. The browser steps leave screenshots of
-every console page in docs/console/.
+certificate in the console disconnects it within 1 s. The browser steps take screenshots of
+every console page (into docs/console/ with MAP_UPDATE_SCREENSHOTS=1).
 
 Needs /usr/bin/chromium (scripts/install-deps.sh --all) and tests/console/node_modules
 (npm ci --prefix tests/console); skipped without them."""
@@ -11,6 +11,7 @@ import os
 import shutil
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -30,8 +31,12 @@ ADMIN_BIN = os.path.join(harness.BIN_DIR, "mqtt-auth-admin")
 TOKEN = "console-admin-token-0123456789"
 STEP_TIMEOUT = 45.0
 KICK_DEADLINE = 1.0
-SCREENSHOT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
-                                              "console"))
+# The committed screenshots are refreshed only on request (MAP_UPDATE_SCREENSHOTS=1), so a
+# test run leaves the work tree clean; otherwise they go to a temporary folder and are
+# checked there just the same.
+UPDATE_SCREENSHOTS = os.environ.get("MAP_UPDATE_SCREENSHOTS") == "1"
+SCREENSHOT_DIR = (os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "console"))
+                  if UPDATE_SCREENSHOTS else tempfile.mkdtemp(prefix="map-console-shots-"))
 SCREENSHOTS = ["devices", "device", "certificates", "certificate", "sessions", "events"]
 
 MISSING = [what for what, present in [
@@ -64,9 +69,10 @@ class ConsoleStep:
 
     def __init__(self, admin_url, out_dir, step, log_path):
         self._stderr = open(log_path, "ab")
+        env = dict(os.environ, CONSOLE_SCREENSHOT_DIR=SCREENSHOT_DIR)
         self.proc = subprocess.Popen(["node", CONSOLE_SCRIPT, admin_url, TOKEN, out_dir, step],
                                      stdout=subprocess.PIPE, stderr=self._stderr,
-                                     stdin=subprocess.DEVNULL, text=True)
+                                     stdin=subprocess.DEVNULL, text=True, env=env)
         self._watchdog = threading.Timer(STEP_TIMEOUT, self.proc.kill)
         self._watchdog.start()
         self.log_path = log_path
