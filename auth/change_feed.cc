@@ -62,20 +62,13 @@ void ChangeFeed::connect() {
 
 void ChangeFeed::connect_to(const std::string& host, uint16_t port) {
   if (closed_) return;
-  redisAsyncContext* ctx = redisAsyncConnect(host.c_str(), port);
-  if (ctx == nullptr || ctx->err) {
-    if (ctx) redisAsyncFree(ctx);
+  std::string error;
+  redisAsyncContext* ctx = open_on_loop(host, port, loop_, this, &ChangeFeed::on_connect,
+                                        &ChangeFeed::on_disconnect, &error);
+  if (ctx == nullptr) {
     schedule_reconnect();
     return;
   }
-  ctx->data = this;
-  if (!attach_to_loop(ctx, loop_)) {
-    redisAsyncFree(ctx);
-    schedule_reconnect();
-    return;
-  }
-  redisAsyncSetConnectCallback(ctx, &ChangeFeed::on_connect);
-  redisAsyncSetDisconnectCallback(ctx, &ChangeFeed::on_disconnect);
   ctx_ = ctx;
   if (!endpoint_.password.empty()) {
     if (endpoint_.username.empty()) {

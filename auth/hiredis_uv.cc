@@ -81,4 +81,25 @@ bool attach_to_loop(redisAsyncContext* context, uv_loop_t* loop) {
   return true;
 }
 
+redisAsyncContext* open_on_loop(const std::string& host, uint16_t port, uv_loop_t* loop, void* owner,
+                                void (*on_connect)(const redisAsyncContext*, int),
+                                void (*on_disconnect)(const redisAsyncContext*, int),
+                                std::string* out_error) {
+  redisAsyncContext* context = redisAsyncConnect(host.c_str(), port);
+  if (context == nullptr || context->err) {
+    *out_error = context ? context->errstr : "out of memory";
+    if (context) redisAsyncFree(context);
+    return nullptr;
+  }
+  context->data = owner;
+  if (!attach_to_loop(context, loop)) {
+    *out_error = "cannot watch the socket";
+    redisAsyncFree(context);
+    return nullptr;
+  }
+  if (on_connect) redisAsyncSetConnectCallback(context, on_connect);
+  if (on_disconnect) redisAsyncSetDisconnectCallback(context, on_disconnect);
+  return context;
+}
+
 }  // namespace auth

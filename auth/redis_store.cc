@@ -94,22 +94,14 @@ void RedisStore::connect() {
 void RedisStore::connect_to(const std::string& host, uint16_t port) {
   if (state_ == State::kClosed) return;
   connected_to_ = host + ":" + std::to_string(port);
-  redisAsyncContext* ctx = redisAsyncConnect(host.c_str(), port);
-  if (ctx == nullptr || ctx->err) {
-    spdlog::warn("redis: connect to {} failed: {}", connected_to_,
-                 ctx ? ctx->errstr : "out of memory");
-    if (ctx) redisAsyncFree(ctx);
+  std::string error;
+  redisAsyncContext* ctx = open_on_loop(host, port, loop_, this, &RedisStore::on_connect,
+                                        &RedisStore::on_disconnect, &error);
+  if (ctx == nullptr) {
+    spdlog::warn("redis: connect to {} failed: {}", connected_to_, error);
     schedule_reconnect();
     return;
   }
-  ctx->data = this;
-  if (!attach_to_loop(ctx, loop_)) {
-    redisAsyncFree(ctx);
-    schedule_reconnect();
-    return;
-  }
-  redisAsyncSetConnectCallback(ctx, &RedisStore::on_connect);
-  redisAsyncSetDisconnectCallback(ctx, &RedisStore::on_disconnect);
   ctx_ = ctx;
   set_state(State::kConnecting);
   connect_started_ = std::chrono::steady_clock::now();

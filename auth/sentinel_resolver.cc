@@ -48,14 +48,10 @@ void SentinelResolver::ask(size_t index) {
   }
   index_ = index;
   const auto& sentinel = settings_.sentinels[index];
-  redisAsyncContext* ctx = redisAsyncConnect(sentinel.host.c_str(), sentinel.port);
-  bool usable = ctx != nullptr && !ctx->err;
-  if (usable) {
-    ctx->data = this;
-    usable = attach_to_loop(ctx, loop_);
-  }
-  if (!usable) {
-    if (ctx) redisAsyncFree(ctx);
+  std::string error;
+  redisAsyncContext* ctx = open_on_loop(sentinel.host, sentinel.port, loop_, this,
+                                        &SentinelResolver::on_connect, nullptr, &error);
+  if (ctx == nullptr) {
     // Move on from a fresh loop turn: callers never see done_ inside resolve().
     uv_timer_start(&timer_, [](uv_timer_t* t) {
       auto* self = static_cast<SentinelResolver*>(t->data);
@@ -63,7 +59,6 @@ void SentinelResolver::ask(size_t index) {
     }, 0, 0);
     return;
   }
-  redisAsyncSetConnectCallback(ctx, &SentinelResolver::on_connect);
   ctx_ = ctx;
   if (!settings_.password.empty()) {
     redisAsyncCommand(ctx, nullptr, nullptr, "AUTH %b", settings_.password.data(),
