@@ -515,6 +515,15 @@ class PahoSession:
     messages, acknowledged message ids."""
 
     def __init__(self, client_id, username, password, protocol, ca_file):
+        self._setup(client_id, protocol)
+        context = ssl.create_default_context(cafile=ca_file)
+        context.check_hostname = False
+        self.client.tls_set_context(context)
+        if username is not None:
+            self.client.username_pw_set(username, password)
+
+    def _setup(self, client_id, protocol):
+        """The client and the callback-fed state; TLS and credentials are the caller's."""
         self.connack = None
         self.connected = threading.Event()
         self.messages = queue.Queue()
@@ -523,11 +532,6 @@ class PahoSession:
         self._lock = threading.Lock()
         self.client = paho.Client(client_id=client_id, protocol=protocol,
                                   **({} if protocol == paho.MQTTv5 else {"clean_session": True}))
-        context = ssl.create_default_context(cafile=ca_file)
-        context.check_hostname = False
-        self.client.tls_set_context(context)
-        if username is not None:
-            self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda c, u, m: self.messages.put(m)
         self.client.on_publish = self._on_publish
@@ -541,9 +545,10 @@ class PahoSession:
         with self._lock:
             self.published.add(mid)
 
-    def connect(self, port):
-        self.client.connect("127.0.0.1", port, keepalive=30)
+    def connect(self, port, bind_address=""):
+        self.client.connect("127.0.0.1", port, keepalive=30, bind_address=bind_address)
         self.client.loop_start()
+        return self
 
     def wait_connack(self, timeout=5.0):
         if not self.connected.wait(timeout):

@@ -16,7 +16,7 @@ import time
 
 import paho.mqtt.client as paho
 
-from harness import (AUTHCTL_BIN, IntegrationTest, Mosquitto, Proxy, Redis, authctl,
+from harness import (AUTHCTL_BIN, IntegrationTest, Mosquitto, PahoSession, Proxy, Redis, authctl,
                      connack_code, connect_packet, read_packet, wait_until)
 
 PREFIX = "mqttauth:"
@@ -228,22 +228,15 @@ class RawSession:
                 pass
 
 
-class Session:
+class Session(PahoSession):
     """A paho client (the platform's documented usage) with its loop running; records the
     CONNACK, messages and when the connection was lost. It does not reconnect by itself."""
 
     def __init__(self, client_id, username, password=None, protocol=paho.MQTTv311,
                  ca_file=None, cert_file=None, key_file=None, documented_tls=False):
-        self.connack = None
-        self.connected = threading.Event()
+        self._setup(client_id, protocol)
         self.disconnected = threading.Event()
         self.disconnected_at = None
-        self.messages = queue.Queue()
-        self.published = set()
-        self.subscribed = threading.Event()
-        self._lock = threading.Lock()
-        kwargs = {} if protocol == paho.MQTTv5 else {"clean_session": True}
-        self.client = paho.Client(client_id=client_id, protocol=protocol, **kwargs)
         if documented_tls:
             # Word for word what the platform's documentation tells device makers to write.
             self.client.tls_set(ca_certs=ca_file, certfile=cert_file, keyfile=key_file,
@@ -255,15 +248,7 @@ class Session:
             self.client.username_pw_set(username)
         else:
             self.client.username_pw_set(username, password)
-        self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = lambda c, u, m: self.messages.put(m)
-        self.client.on_publish = self._on_publish
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
-
-    def _on_connect(self, client, userdata, flags, rc, properties=None):
-        self.connack = rc.value if hasattr(rc, "value") else rc
-        self.connected.set()
 
     def _on_disconnect(self, client, userdata, rc, properties=None):
         self.disconnected_at = time.monotonic()
@@ -271,45 +256,11 @@ class Session:
         client._thread_terminate = True
         self.disconnected.set()
 
-    def _on_publish(self, client, userdata, mid):
-        with self._lock:
-            self.published.add(mid)
-
-    def connect(self, port, bind_address=""):
-        self.client.connect("127.0.0.1", port, keepalive=30, bind_address=bind_address)
-        self.client.loop_start()
-        return self
-
-    def wait_connack(self, timeout=5.0):
-        if not self.connected.wait(timeout):
-            raise TimeoutError("no CONNACK from the proxy")
-        return self.connack
-
-    def subscribe(self, topic, qos=1, timeout=5.0):
-        self.subscribed.clear()
-        self.client.subscribe(topic, qos)
-        if not self.subscribed.wait(timeout):
-            raise TimeoutError("no SUBACK")
-
-    def publish_acked(self, topic, payload, qos=1, timeout=5.0):
-        info = self.client.publish(topic, payload, qos=qos)
-        if not wait_until(lambda: info.mid in self.published, timeout):
-            raise TimeoutError("publish not acknowledged")
-
-    def next_message(self, timeout=5.0):
-        return self.messages.get(timeout=timeout)
-
     def round_trip(self, topic, payload, timeout=5.0):
         """Subscribes to |topic|, publishes |payload| and returns the payload received."""
         self.subscribe(topic)
         self.publish_acked(topic, payload, timeout=timeout)
         return self.messages.get(timeout=timeout).payload
-
-    def close(self):
-        try:
-            self.client.disconnect()
-        finally:
-            self.client.loop_stop()
 
 
 # ---- base test -----------------------------------------------------------------------------
