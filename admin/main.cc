@@ -42,18 +42,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: admin.bind is not set; nothing to serve\n", argv[2]);
     return 2;
   }
-  if (cfg.redis.mode != config::RedisMode::kDirect) {
-    std::fprintf(stderr, "%s: mqtt-auth-admin needs a redis:// URL (sentinel is not supported)\n",
-                 argv[2]);
-    return 2;
-  }
-
   admin::AdminSettings settings;
   settings.redis.host = cfg.redis.address.host;
   settings.redis.port = cfg.redis.address.port;
   settings.redis.user = cfg.redis.username;
   settings.redis.password = cfg.redis.password;
   settings.redis.db = cfg.redis.database;
+  // Sentinel mode: every API request's connection asks the sentinels, so a failover is
+  // followed without a restart.
+  for (const config::HostPort& sentinel : cfg.redis.sentinels) {
+    settings.redis.sentinels.emplace_back(sentinel.host, sentinel.port);
+  }
+  settings.redis.sentinel_master = cfg.redis.sentinel_master;
+  settings.redis.sentinel_password = cfg.redis.sentinel_password;
   settings.key_prefix = cfg.redis.key_prefix;
   settings.ca_dir = cfg.admin.ca_dir;
 

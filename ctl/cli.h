@@ -19,6 +19,8 @@ namespace ctl {
 enum ExitCode : int { kExitOk = 0, kExitFailed = 1, kExitUsage = 2 };
 
 inline constexpr const char* kDefaultRedisUrl = "redis://127.0.0.1:6379/0";
+// The sentinels' password for sentinel:// URLs (redis.sentinel_password in the proxy config).
+inline constexpr const char* kSentinelPasswordEnv = "MQTT_AUTHCTL_SENTINEL_PASSWORD";
 inline constexpr const char* kDefaultPrefix = "mqttauth:";
 
 struct Cli {

@@ -1,5 +1,6 @@
 // ctl/cli_output.cc: the helpers of cli.h.
 #include <charconv>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -32,8 +33,12 @@ int usage_error(Cli& cli, const std::string& message) {
 int open_redis(Cli& cli, RedisSession* out_session) {
   std::string url_text = cli.args.value("redis").value_or(kDefaultRedisUrl);
   auto url = parse_redis_url(url_text);
-  if (!url)
-    return usage_error(cli, "--redis must look like redis://[[user]:password@]host[:port][/db]");
+  if (!url) {
+    return usage_error(cli, "--redis must look like redis://[[user]:password@]host[:port][/db] "
+                            "or sentinel://[[user]:password@]host[:port][,host[:port]]/master[/db]");
+  }
+  // Kept out of argv, where other users could read it.
+  if (const char* password = std::getenv(kSentinelPasswordEnv)) url->sentinel_password = password;
   std::string error;
   if (RedisClient::connect(*url, &out_session->client, &error) != RedisClient::ConnectStatus::kOk) {
     return fail(cli, OpStatus::kRedisError, error);

@@ -76,6 +76,8 @@ constexpr const char* kUsage =
   sessions [--device ID] | kick ID
 
   --redis URL   redis://[[user]:password@]host[:port][/db] (default redis://127.0.0.1:6379/0)
+                or sentinel://[[user]:password@]h1[:port],h2[:port]/master[/db]: the master
+                is asked of the sentinels (their password: $MQTT_AUTHCTL_SENTINEL_PASSWORD)
   --prefix P    key prefix (default mqttauth:)
   --json        machine-readable output
 exit codes: 0 ok, 1 refused or not found, 2 usage error

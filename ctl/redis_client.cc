@@ -9,17 +9,22 @@
 
 namespace ctl {
 std::optional<RedisUrl> parse_redis_url(std::string_view url) {
-  // One grammar for every tool: the config loader's. mqtt-authctl talks to one server, so
-  // sentinel:// URLs are not accepted here.
+  // One grammar for every tool: the config loader's.
   std::string error;
   std::optional<config::RedisUrl> parsed = config::parse_redis_url(url, &error);
-  if (!parsed || parsed->mode != config::RedisMode::kDirect) return std::nullopt;
+  if (!parsed) return std::nullopt;
   RedisUrl out;
   out.host = parsed->address.host;
   out.port = parsed->address.port;
   out.user = parsed->username;
   out.password = parsed->password;
   out.db = parsed->database;
+  if (parsed->mode == config::RedisMode::kSentinel) {
+    for (const config::HostPort& sentinel : parsed->sentinels) {
+      out.sentinels.emplace_back(sentinel.host, sentinel.port);
+    }
+    out.sentinel_master = parsed->sentinel_master;
+  }
   return out;
 }
 
@@ -49,10 +54,93 @@ std::string_view element_str(const redisReply* element) {
   }
 }
 
+namespace {
+
+constexpr timeval kTimeout{5, 0};
+constexpr timeval kSentinelTimeout{2, 0};
+
+// ask_sentinel returns the master address one sentinel reports, or nullopt with a reason.
+std::optional<std::pair<std::string, uint16_t>> ask_sentinel(const RedisUrl& url,
+                                                            const std::string& host, uint16_t port,
+                                                            std::string* out_why) {
+  ContextPtr context(redisConnectWithTimeout(host.c_str(), port, kSentinelTimeout));
+  if (context == nullptr || context->err != 0) {
+    *out_why = context == nullptr ? "cannot connect" : context->errstr;
+    return std::nullopt;
+  }
+  redisSetTimeout(context.get(), kSentinelTimeout);
+  RedisClient sentinel(std::move(context));
+  if (!url.sentinel_password.empty()) {
+    Reply reply = sentinel.command({"AUTH", url.sentinel_password});
+    if (reply.is_error()) {
+      *out_why = "AUTH failed";
+      return std::nullopt;
+    }
+  }
+  Reply reply = sentinel.command({"SENTINEL", "get-master-addr-by-name", url.sentinel_master});
+  if (reply.is_error()) {
+    *out_why = reply.io_failed() ? sentinel.last_error() : std::string(reply.str());
+    return std::nullopt;
+  }
+  std::vector<const redisReply*> address = reply.elements();
+  int master_port = 0;
+  if (address.size() == 2) {
+    std::string_view text = element_str(address[1]);
+    std::from_chars(text.data(), text.data() + text.size(), master_port);
+  }
+  if (master_port <= 0 || master_port > 65535) {
+    *out_why = reply.is_nil() ? "does not monitor " + url.sentinel_master
+                              : "no master address in its reply";
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(element_str(address[0])), static_cast<uint16_t>(master_port));
+}
+
+// is_master: ROLE's first element, so a node demoted by a failover is never written to.
+bool is_master(RedisClient& client) {
+  Reply role = client.command({"ROLE"});
+  std::vector<const redisReply*> elements = role.elements();
+  return !elements.empty() && element_str(elements[0]) == "master";
+}
+
+}  // namespace
+
 RedisClient::ConnectStatus RedisClient::connect(const RedisUrl& url,
                                                 std::unique_ptr<RedisClient>* out_client,
                                                 std::string* out_error) {
-  timeval timeout{5, 0};
+  if (url.sentinels.empty()) return connect_node(url, out_client, out_error);
+  std::string tried;
+  for (const auto& [host, port] : url.sentinels) {
+    std::string why;
+    auto master = ask_sentinel(url, host, port, &why);
+    if (master) {
+      RedisUrl node = url;
+      node.sentinels.clear();
+      node.host = master->first;
+      node.port = master->second;
+      std::unique_ptr<RedisClient> client;
+      ConnectStatus status = connect_node(node, &client, out_error);
+      if (status == ConnectStatus::kAuthFailed || status == ConnectStatus::kSelectFailed) {
+        return status;
+      }
+      if (status == ConnectStatus::kOk && is_master(*client)) {
+        *out_client = std::move(client);
+        return ConnectStatus::kOk;
+      }
+      why = status == ConnectStatus::kOk
+                ? master->first + ":" + std::to_string(master->second) + " is not a master"
+                : *out_error;
+    }
+    tried += (tried.empty() ? "" : "; ") + host + ":" + std::to_string(port) + ": " + why;
+  }
+  *out_error = "no sentinel gave a reachable master for " + url.sentinel_master + " (" + tried + ")";
+  return ConnectStatus::kConnectFailed;
+}
+
+RedisClient::ConnectStatus RedisClient::connect_node(const RedisUrl& url,
+                                                     std::unique_ptr<RedisClient>* out_client,
+                                                     std::string* out_error) {
+  timeval timeout = kTimeout;
   ContextPtr context(redisConnectWithTimeout(url.host.c_str(), url.port, timeout));
   if (context == nullptr || context->err != 0) {
     *out_error = "cannot connect to redis at " + url.host + ":" + std::to_string(url.port);

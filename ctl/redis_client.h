@@ -9,20 +9,28 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ctl {
 
-// RedisUrl: redis://[[user]:password@]host[:port][/db]. Empty user/password mean no AUTH.
+// RedisUrl: where the data node is. Either redis://[[user]:password@]host[:port][/db], or
+// sentinel://[[user]:password@]h1[:port],h2[:port]/master[/db]: then host/port are found
+// at connect time by asking the sentinels. Empty user/password mean no AUTH.
 struct RedisUrl {
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   std::string user;
   std::string password;
   int db = 0;
+  // Sentinel mode (sentinels not empty): the sentinels to ask, in order, the monitored
+  // master's name, and the password the sentinels want (empty: no AUTH to them).
+  std::vector<std::pair<std::string, uint16_t>> sentinels;
+  std::string sentinel_master;
+  std::string sentinel_password;
 };
 
-// parse_redis_url returns nullopt when |url| is not of the form above.
+// parse_redis_url returns nullopt when |url| is not of one of the forms above.
 std::optional<RedisUrl> parse_redis_url(std::string_view url);
 
 struct ReplyDeleter {
@@ -64,7 +72,9 @@ class RedisClient {
  public:
   enum class ConnectStatus { kOk, kConnectFailed, kAuthFailed, kSelectFailed };
 
-  // connect opens a connection, then sends AUTH and SELECT when |url| asks for them.
+  // connect opens a connection, then sends AUTH and SELECT when |url| asks for them. In
+  // sentinel mode it first asks each sentinel in turn for the master's address and only
+  // keeps a node that says it is the master (a sentinel may not have seen a failover yet).
   // |out_error| receives a message free of secrets on failure.
   static ConnectStatus connect(const RedisUrl& url, std::unique_ptr<RedisClient>* out_client,
                                std::string* out_error);
@@ -82,6 +92,10 @@ class RedisClient {
   explicit RedisClient(ContextPtr context) : context_(std::move(context)) {}
 
  private:
+  // connect_node: connect() to url.host:url.port itself (sentinels ignored).
+  static ConnectStatus connect_node(const RedisUrl& url, std::unique_ptr<RedisClient>* out_client,
+                                    std::string* out_error);
+
   ContextPtr context_;
 };
 

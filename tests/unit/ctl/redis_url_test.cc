@@ -44,9 +44,25 @@ TEST(CtlRedisUrl, Ipv6) {
   EXPECT_EQ(url->db, 2);
 }
 
+TEST(CtlRedisUrl, SentinelListsTheSentinelsInOrder) {
+  auto url = ctl::parse_redis_url("sentinel://app:pw@s1:26380,10.0.0.2/mymaster/4");
+  ASSERT_TRUE(url);
+  ASSERT_EQ(url->sentinels.size(), 2u);
+  EXPECT_EQ(url->sentinels[0], std::make_pair(std::string("s1"), uint16_t{26380}));
+  EXPECT_EQ(url->sentinels[1], std::make_pair(std::string("10.0.0.2"), uint16_t{26379}));
+  EXPECT_EQ(url->sentinel_master, "mymaster");
+  EXPECT_EQ(url->db, 4);
+  EXPECT_EQ(url->user, "app");
+  EXPECT_EQ(url->password, "pw");
+  EXPECT_TRUE(url->sentinel_password.empty());
+  // A direct URL has no sentinels.
+  EXPECT_TRUE(ctl::parse_redis_url("redis://h")->sentinels.empty());
+}
+
 TEST(CtlRedisUrl, Rejects) {
   for (const char* bad : {"http://h", "redis://", "redis://h:", "redis://h:99999", "redis://h/x",
-                          "redis://user@h", "redis://h:0", "redis://:%zz@h", "redis://[::1"}) {
+                          "redis://user@h", "redis://h:0", "redis://:%zz@h", "redis://[::1",
+                          "sentinel://s1:26379", "sentinel:///m"}) {
     EXPECT_FALSE(ctl::parse_redis_url(bad)) << bad;
   }
 }
