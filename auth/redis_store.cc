@@ -1,23 +1,60 @@
 #include "auth/redis_store.h"
 
-#include "auth/hiredis_uv.h"
-
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 
+#include "auth/replica_choice.h"
+
 namespace auth {
 namespace {
 
-void* encode_privdata(RedisStore::Ticket ticket, uint8_t slot) {
-  return reinterpret_cast<void*>(static_cast<uintptr_t>((ticket << 2) | slot));
+constexpr std::chrono::milliseconds kMasterMaxBackoff{1000};
+
+uint64_t reply_tag(RedisStore::Ticket ticket, uint8_t slot) { return (ticket << 2) | slot; }
+
+RedisLinkSettings link_settings(const RedisEndpoint& endpoint, const char* role,
+                                std::chrono::milliseconds max_backoff) {
+  RedisLinkSettings settings;
+  settings.role = role;
+  settings.database = endpoint.database;
+  settings.username = endpoint.username;
+  settings.password = endpoint.password;
+  settings.timeout = endpoint.timeout;
+  settings.max_backoff = max_backoff;
+  return settings;
 }
 
-constexpr std::chrono::milliseconds kMaxBackoff{1000};
+// Errors with which a replica says it cannot answer reads at all for now (loading its data
+// set; or, with replica-serve-stale-data no, cut off from the master).
+bool replica_unavailable(const redisReply* reply) {
+  std::string_view error(reply->str, reply->len);
+  return error.starts_with("LOADING") || error.starts_with("MASTERDOWN");
+}
+
+bool replica_role_healthy(const redisReply* reply) {
+  std::vector<std::string> role;
+  return parse_role_reply(reply, &role) && replica_in_sync(role);
+}
 
 }  // namespace
+
+bool parse_role_reply(const void* reply_ptr, std::vector<std::string>* out) {
+  const auto* reply = static_cast<const redisReply*>(reply_ptr);
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return false;
+  for (size_t i = 0; i < reply->elements; ++i) {
+    const redisReply* element = reply->element[i];
+    if (element->type == REDIS_REPLY_STRING || element->type == REDIS_REPLY_STATUS) {
+      out->emplace_back(element->str, element->len);
+    } else if (element->type == REDIS_REPLY_INTEGER) {
+      out->push_back(std::to_string(element->integer));
+    } else {
+      out->emplace_back();
+    }
+  }
+  return true;
+}
 
 bool parse_hash_reply(const void* reply_ptr, std::map<std::string, std::string>* out) {
   const auto* reply = static_cast<const redisReply*>(reply_ptr);
@@ -34,12 +71,35 @@ bool parse_hash_reply(const void* reply_ptr, std::map<std::string, std::string>*
 }
 
 RedisStore::RedisStore(uv_loop_t* loop, RedisEndpoint endpoint, RedisKeys keys)
-    : loop_(loop), endpoint_(std::move(endpoint)), keys_(std::move(keys)) {
-  if (endpoint_.sentinel) resolver_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
-  for (uv_timer_t* timer : {&reconnect_timer_, &timeout_timer_, &deferred_timer_}) {
+    : loop_(loop),
+      endpoint_(std::move(endpoint)),
+      keys_(std::move(keys)),
+      master_(loop_, link_settings(endpoint_, "master", kMasterMaxBackoff),
+              [this](RedisLink::Found found) { locate_master(std::move(found)); },
+              [this](uint64_t tag, const redisReply* reply) { on_reply(RedisNode::kMaster, tag, reply); },
+              [this](bool ready) { on_master_ready(ready); }) {
+  if (endpoint_.sentinel) {
+    master_resolver_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
+    if (endpoint_.read_from_replica) {
+      replica_locator_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
+      replica_checker_ = std::make_unique<SentinelResolver>(loop_, *endpoint_.sentinel);
+      // A missing replica costs nothing but load on the master: look for one at the
+      // re-check pace rather than every second.
+      RedisLinkSettings settings = link_settings(endpoint_, "replica", kReplicaRecheck);
+      settings.check_command = {"ROLE"};
+      settings.healthy = &replica_role_healthy;
+      settings.check_failure = "it is not a replica in sync with its master";
+      settings.check_interval = kReplicaRecheck;
+      replica_ = std::make_unique<RedisLink>(
+          loop_, std::move(settings),
+          [this](RedisLink::Found found) { locate_replica(std::move(found)); },
+          [this](uint64_t tag, const redisReply* reply) { on_reply(RedisNode::kReplica, tag, reply); },
+          nullptr);
+    }
+  }
+  for (uv_timer_t* timer : {&deferred_timer_, &recheck_timer_}) {
     uv_timer_init(loop_, timer);
     timer->data = this;
-    ++open_handles_;
   }
 }
 
@@ -48,18 +108,23 @@ RedisStore::~RedisStore() {
 }
 
 void RedisStore::start() {
-  connect();
-  auto interval = std::max<uint64_t>(10, endpoint_.timeout.count() / 4);
-  uv_timer_start(&timeout_timer_, [](uv_timer_t* t) {
-    static_cast<RedisStore*>(t->data)->check_timeouts();
-  }, interval, interval);
+  master_.start();
+  if (!replica_) return;
+  replica_->start();
+  uv_timer_start(&recheck_timer_, [](uv_timer_t* t) {
+    static_cast<RedisStore*>(t->data)->recheck_replica();
+  }, kReplicaRecheck.count(), kReplicaRecheck.count());
 }
 
 void RedisStore::close() {
-  if (state_ == State::kClosed) return;
-  drop_connection(nullptr);
-  set_state(State::kClosed);
-  if (resolver_) resolver_->close();
+  if (closed_) return;
+  closed_ = true;
+  // Lookups in flight get their null replies now and fail (closed_: no fallback).
+  if (replica_) replica_->close();
+  master_.close();
+  for (auto* resolver : {master_resolver_.get(), replica_locator_.get(), replica_checker_.get()}) {
+    if (resolver) resolver->close();
+  }
   // Fail whatever is still waiting, synchronously: the owner is shutting down.
   auto pending = std::move(pending_);
   pending_.clear();
@@ -67,143 +132,106 @@ void RedisStore::close() {
     p.result.status = LookupStatus::kUnavailable;
     if (p.done) p.done(std::move(p.result));
   }
-  for (uv_timer_t* timer : {&reconnect_timer_, &timeout_timer_, &deferred_timer_}) {
-    uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) {
-      --static_cast<RedisStore*>(h->data)->open_handles_;
-    });
+  for (uv_timer_t* timer : {&deferred_timer_, &recheck_timer_}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer), nullptr);
   }
 }
 
-void RedisStore::connect() {
-  if (state_ == State::kClosed) return;
-  if (!resolver_) {
-    connect_to(endpoint_.host, endpoint_.port);
+void RedisStore::locate_master(RedisLink::Found found) {
+  if (!master_resolver_) {
+    found(true, endpoint_.host, endpoint_.port);
     return;
   }
-  set_state(State::kConnecting);  // lookups fail fast until a master is found
-  resolver_->resolve([this](bool ok, const std::string& host, uint16_t port) {
-    if (!ok) {
-      spdlog::warn("redis: no sentinel named a master for {}", endpoint_.sentinel->master);
-      schedule_reconnect();
-      return;
-    }
-    connect_to(host, port);
+  master_resolver_->resolve([this, found = std::move(found)](bool ok, const std::string& host, uint16_t port) {
+    if (!ok) spdlog::warn("redis: no sentinel named a master for {}", endpoint_.sentinel->master);
+    found(ok, host, port);
   });
 }
 
-void RedisStore::connect_to(const std::string& host, uint16_t port) {
-  if (state_ == State::kClosed) return;
-  connected_to_ = host + ":" + std::to_string(port);
-  std::string error;
-  redisAsyncContext* ctx = open_on_loop(host, port, loop_, this, &RedisStore::on_connect,
-                                        &RedisStore::on_disconnect, &error);
-  if (ctx == nullptr) {
-    spdlog::warn("redis: connect to {} failed: {}", connected_to_, error);
-    schedule_reconnect();
-    return;
-  }
-  ctx_ = ctx;
-  set_state(State::kConnecting);
-  connect_started_ = std::chrono::steady_clock::now();
-  // AUTH and SELECT go first on the wire; lookups queue behind them.
-  if (!endpoint_.password.empty()) {
-    std::vector<std::string> auth_cmd{"AUTH"};
-    if (!endpoint_.username.empty()) auth_cmd.push_back(endpoint_.username);
-    auth_cmd.push_back(endpoint_.password);
-    send(0, Slot::kSetup, auth_cmd);
-  }
-  if (endpoint_.database != 0) send(0, Slot::kSetup, {"SELECT", std::to_string(endpoint_.database)});
-  // PING marks the end of set-up: its reply moves the store to kReady.
-  send(0, Slot::kSetup, {"PING"});
-}
-
-void RedisStore::schedule_reconnect() {
-  if (state_ == State::kClosed) return;
-  set_state(State::kIdle);
-  uv_timer_start(&reconnect_timer_, [](uv_timer_t* t) {
-    static_cast<RedisStore*>(t->data)->connect();
-  }, backoff_.count(), 0);
-  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
-}
-
-void RedisStore::drop_connection(const char* why) {
-  if (ctx_ == nullptr) return;
-  if (why) spdlog::warn("redis: dropping connection to {}: {}", connected_to_, why);
-  redisAsyncContext* ctx = ctx_;
-  ctx_ = nullptr;
-  // Runs every pending reply callback with a null reply, then on_disconnect.
-  redisAsyncFree(ctx);
-  schedule_reconnect();
-}
-
-void RedisStore::on_connect(const redisAsyncContext* ctx, int status) {
-  auto* self = static_cast<RedisStore*>(ctx->data);
-  if (status != REDIS_OK) {
-    // hiredis frees the context after this callback and fails its queued commands.
-    spdlog::warn("redis: cannot connect to {}: {}", self->connected_to_, ctx->errstr);
-    if (self->ctx_ == ctx) {
-      self->ctx_ = nullptr;
-      self->schedule_reconnect();
+void RedisStore::locate_replica(RedisLink::Found found) {
+  replica_locator_->resolve_replicas([this, found = std::move(found)](std::vector<ReplicaAddress> usable) {
+    std::optional<ReplicaAddress> chosen = choose_replica(usable, endpoint_.replica_pick);
+    if (!chosen) {
+      if (!replica_missing_logged_) {
+        spdlog::warn("redis: no usable replica of {}; lookups go to the master", endpoint_.sentinel->master);
+      }
+      replica_missing_logged_ = true;
+      found(false, {}, 0);
+      return;
     }
-  }
+    replica_missing_logged_ = false;
+    found(true, chosen->host, chosen->port);
+  });
 }
 
-void RedisStore::on_disconnect(const redisAsyncContext* ctx, int status) {
-  auto* self = static_cast<RedisStore*>(ctx->data);
-  if (self->ctx_ != ctx) return;  // dropped by us; already rescheduled
-  spdlog::warn("redis: connection to {} lost: {}", self->connected_to_,
-               status == REDIS_OK ? "closed" : ctx->errstr);
-  self->ctx_ = nullptr;
-  self->schedule_reconnect();
+void RedisStore::recheck_replica() {
+  if (!replica_->ready()) return;  // it is locating anyway
+  replica_checker_->resolve_replicas([this, current = replica_->address()](std::vector<ReplicaAddress> usable) {
+    if (!replica_->ready() || replica_->address() != current) return;
+    for (const ReplicaAddress& replica : usable) {
+      if (replica.to_string() == current) return;
+    }
+    // Gone down, cut off from the master (its data grows old), promoted, or no sentinel
+    // answered: the master is always right.
+    replica_->reconnect("Sentinel no longer lists it as a usable replica");
+  });
 }
 
-bool RedisStore::send(Ticket ticket, Slot slot, const std::vector<std::string>& argv) {
-  if (ctx_ == nullptr) return false;
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  args.reserve(argv.size());
-  lens.reserve(argv.size());
-  for (const auto& a : argv) {
-    args.push_back(a.data());
-    lens.push_back(a.size());
+void RedisStore::on_master_ready(bool ready) {
+  if (ready) {
+    // A failover changes roles: the replica read from may be the new master, or follow it.
+    if (replica_ && !master_address_.empty() && master_address_ != master_.address()) {
+      replica_->reconnect("the master moved");
+    }
+    master_address_ = master_.address();
   }
-  return redisAsyncCommandArgv(ctx_, &RedisStore::on_reply_thunk,
-                               encode_privdata(ticket, static_cast<uint8_t>(slot)),
-                               static_cast<int>(args.size()), args.data(), lens.data()) == REDIS_OK;
+  if (connected_listener_) connected_listener_(ready);
 }
 
 RedisStore::Ticket RedisStore::lookup(std::string_view device_id, const std::string* cert_id,
-                                      LookupCallback done) {
+                                      LookupCallback done, ReadPreference where) {
   Ticket ticket = next_ticket_++;
   Pending& p = pending_[ticket];
+  p.device_id = device_id;
+  if (cert_id) p.cert_id = *cert_id;
   p.done = std::move(done);
-  p.deadline = std::chrono::steady_clock::now() + endpoint_.timeout;
-  if (cert_id) p.result.cert.emplace();
-
-  bool sent = send(ticket, Slot::kDevice, {"HGETALL", keys_.device(device_id)});
-  if (sent && cert_id) {
-    sent = send(ticket, Slot::kCert, {"HGETALL", keys_.cert(*cert_id)}) &&
-           send(ticket, Slot::kBinding,
-                {"SISMEMBER", keys_.cert_devices(*cert_id), std::string(device_id)});
-  }
+  bool sent = where == ReadPreference::kReplicaOk && replica_ && replica_->ready() &&
+              send_lookup(ticket, p, RedisNode::kReplica);
+  if (!sent) sent = send_lookup(ticket, p, RedisNode::kMaster);
   if (!sent) {
     p.failed = true;
     fail_later(ticket);
-    return ticket;
   }
-  p.replies_left = cert_id ? 3 : 1;
   return ticket;
 }
 
-void RedisStore::set_state(State state) {
-  bool was_ready = state_ == State::kReady;
-  state_ = state;
-  bool ready = state_ == State::kReady;
-  if (was_ready != ready && connected_listener_) connected_listener_(ready);
+bool RedisStore::send_lookup(Ticket ticket, Pending& p, RedisNode node) {
+  RedisLink& link = node == RedisNode::kMaster ? master_ : *replica_;
+  // A fresh attempt: replies to an earlier one (on the other node) no longer count.
+  p.node = node;
+  p.failed = false;
+  p.replies_left = 0;
+  p.result = LookupResult{};
+  if (p.cert_id) p.result.cert.emplace();
+  bool sent = link.send(reply_tag(ticket, static_cast<uint8_t>(Slot::kDevice)),
+                        {"HGETALL", keys_.device(p.device_id)});
+  if (sent && p.cert_id) {
+    sent = link.send(reply_tag(ticket, static_cast<uint8_t>(Slot::kCert)), {"HGETALL", keys_.cert(*p.cert_id)}) &&
+           link.send(reply_tag(ticket, static_cast<uint8_t>(Slot::kBinding)),
+                     {"SISMEMBER", keys_.cert_devices(*p.cert_id), p.device_id});
+  }
+  if (sent) p.replies_left = p.cert_id ? 3 : 1;
+  return sent;
+}
+
+void RedisStore::fall_back_to_master(Ticket ticket, Pending& p) {
+  if (!closed_ && send_lookup(ticket, p, RedisNode::kMaster)) return;
+  p.failed = true;
+  fail_later(ticket);
 }
 
 bool RedisStore::execute(const std::vector<std::string>& argv) {
-  if (state_ != State::kReady || !send(kWriteTicket, Slot::kSetup, argv)) {
+  if (!master_.ready() || !master_.send(kWriteTicket, argv)) {
     ++dropped_writes_;
     return false;
   }
@@ -215,48 +243,36 @@ void RedisStore::cancel(Ticket ticket) {
   if (it != pending_.end()) it->second.done = nullptr;
 }
 
-void RedisStore::on_reply_thunk(redisAsyncContext* ctx, void* reply, void* privdata) {
-  auto* self = static_cast<RedisStore*>(ctx->data);
-  auto bits = reinterpret_cast<uintptr_t>(privdata);
-  self->on_reply(bits >> 2, static_cast<Slot>(bits & 3), reply);
+void RedisStore::on_write_reply(const redisReply* reply) {
+  if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) ++dropped_writes_;
+  // A master demoted by a failover still answers reads; its first refused write tells us
+  // to find the new master.
+  if (reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
+      std::string_view(reply->str, reply->len).starts_with("READONLY")) {
+    master_.reconnect("the server is now a replica");
+  }
 }
 
-void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
-  const auto* reply = static_cast<const redisReply*>(reply_ptr);
-  if (slot == Slot::kSetup && ticket == kWriteTicket) {
-    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) ++dropped_writes_;
-    // A master demoted by a failover still answers reads; its first refused write tells us
-    // to find the new master.
-    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
-        std::string_view(reply->str, reply->len).starts_with("READONLY")) {
-      drop_connection("the server is now a replica");
-    }
+void RedisStore::on_reply(RedisNode node, uint64_t tag, const redisReply* reply) {
+  if (tag == kWriteTicket) {
+    on_write_reply(reply);  // writes only ever go to the master
     return;
   }
-  if (slot == Slot::kSetup) {
-    if (reply == nullptr) return;  // connection went away; on_disconnect handles it
-    if (reply->type == REDIS_REPLY_ERROR) {
-      spdlog::error("redis: set-up command refused: {}", std::string(reply->str, reply->len));
-      drop_connection("authentication or database selection failed");
-      return;
-    }
-    if (reply->type == REDIS_REPLY_STATUS && std::string_view(reply->str, reply->len) == "PONG") {
-      if (state_ == State::kConnecting) {
-        spdlog::info("redis: connected to {}", connected_to_);
-      }
-      set_state(State::kReady);
-      backoff_ = std::chrono::milliseconds{100};
-    }
-    return;
-  }
-
-  auto it = pending_.find(ticket);
+  auto it = pending_.find(tag >> 2);
   if (it == pending_.end()) return;
   Pending& p = it->second;
+  if (p.node != node) return;  // an attempt given up for the master
+  if (node == RedisNode::kReplica && (reply == nullptr || reply->type == REDIS_REPLY_ERROR)) {
+    if (reply != nullptr && replica_unavailable(reply)) {
+      replica_->reconnect(std::string(reply->str, reply->len).c_str());
+    }
+    fall_back_to_master(it->first, p);
+    return;
+  }
   if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
     p.failed = true;
   } else {
-    switch (slot) {
+    switch (static_cast<Slot>(tag & 3)) {
       case Slot::kDevice:
         p.failed |= !parse_hash_reply(reply, &p.result.device.fields);
         p.result.device.found = !p.result.device.fields.empty();
@@ -277,11 +293,9 @@ void RedisStore::on_reply(Ticket ticket, Slot slot, void* reply_ptr) {
         if (reply->type != REDIS_REPLY_INTEGER) p.failed = true;
         else p.result.cert->bound_to_device = reply->integer == 1;
         break;
-      case Slot::kSetup:
-        break;
     }
   }
-  if (--p.replies_left == 0) finish(ticket);
+  if (--p.replies_left == 0) finish(it->first);
 }
 
 void RedisStore::finish(Ticket ticket) {
@@ -289,6 +303,7 @@ void RedisStore::finish(Ticket ticket) {
   if (node.empty()) return;
   Pending& p = node.mapped();
   p.result.status = p.failed ? LookupStatus::kUnavailable : LookupStatus::kOk;
+  if (!p.failed) ++(p.node == RedisNode::kMaster ? answered_by_master_ : answered_by_replica_);
   if (p.done) p.done(std::move(p.result));
 }
 
@@ -303,22 +318,6 @@ void RedisStore::run_deferred() {
   auto tickets = std::move(deferred_failures_);
   deferred_failures_.clear();
   for (Ticket ticket : tickets) finish(ticket);
-}
-
-void RedisStore::check_timeouts() {
-  if (ctx_ == nullptr) return;
-  // A connection (or its AUTH/SELECT/PING) not done in time is retried even without traffic,
-  // so readiness and the session writes recover on their own.
-  if (state_ == State::kConnecting &&
-      std::chrono::steady_clock::now() - connect_started_ > endpoint_.timeout) {
-    drop_connection("connect timed out");
-    return;
-  }
-  if (pending_.empty()) return;
-  const Pending& oldest = pending_.begin()->second;
-  if (oldest.failed || oldest.deadline > std::chrono::steady_clock::now()) return;
-  // Replies come in order, so an overdue oldest command means the connection is stuck.
-  drop_connection("command timed out");
 }
 
 }  // namespace auth
