@@ -65,8 +65,9 @@ class ClientConnection {
   const std::string& cert_id() const { return peer_cert_.cert_id; }
   SessionFacts session_facts() const;
 
-  // revalidate re-reads the device (and certificate) records and closes the session if it
-  // would no longer be accepted. Only while relaying; a re-check already in flight is kept.
+  // revalidate re-reads the device (and certificate) records, from the master, and closes
+  // the session if it would no longer be accepted. Only while relaying. Asked while a re-check
+  // is in flight (which may have read before the newest change), it runs again after it.
   void revalidate();
 
   // kick closes a relaying session on an administrator's request: MQTT 5 clients first get
@@ -141,6 +142,7 @@ class ClientConnection {
   std::vector<uint8_t> pending_to_backend_;   // bytes the client sent after CONNECT
   uv_connect_t connect_request_{};
   auth::RedisStore::Ticket lookup_ticket_ = auth::RedisStore::kNoTicket;
+  bool revalidate_again_ = false;             // revalidate() asked while one was in flight
   SecretCheck* secret_check_ = nullptr;       // non-owning; owned by the thread-pool work
   std::vector<size_t> backend_order_;          // servers to try, best first (connect phase)
   size_t backend_attempt_ = 0;

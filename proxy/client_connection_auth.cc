@@ -53,8 +53,11 @@ void ClientConnection::handle_connect_packet(std::span<const uint8_t> packet) {
   state_ = State::kLookingUp;
   lookup_started_ = std::chrono::steady_clock::now();
   const std::string* cert_id = listener_.tls->requires_client_cert() ? &peer_cert_.cert_id : nullptr;
+  // A replica may answer (read_from: replica): a device added a moment ago may be refused
+  // for the replication delay. Re-checks of live sessions read the master (revalidate()).
   lookup_ticket_ = services_.store().lookup(
-      device_id_, cert_id, [this](auth::LookupResult&& result) { on_lookup(std::move(result)); });
+      device_id_, cert_id, [this](auth::LookupResult&& result) { on_lookup(std::move(result)); },
+      auth::ReadPreference::kReplicaOk);
 }
 
 auth::ConnectFacts ClientConnection::connect_facts() const {

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 
 #include <cstring>
+#include <utility>
 
 #include "proxy/abuse_guard.h"
 #include "proxy/connect_rewrite.h"
@@ -40,15 +41,28 @@ void ClientConnection::arm_certificate_expiry() {
 }
 
 void ClientConnection::revalidate() {
-  if (state_ != State::kRelaying || lookup_ticket_ != auth::RedisStore::kNoTicket) return;
+  if (state_ != State::kRelaying) return;
+  if (lookup_ticket_ != auth::RedisStore::kNoTicket) {
+    revalidate_again_ = true;
+    return;
+  }
   const std::string* cert_id = listener_.tls->requires_client_cert() ? &peer_cert_.cert_id : nullptr;
+  // From the master even with read_from: replica: a re-check triggered by the change feed
+  // must see the change that triggered it, which a replica may not have yet.
   lookup_ticket_ = services_.store().lookup(
-      device_id_, cert_id, [this](auth::LookupResult&& result) { on_revalidated(std::move(result)); });
+      device_id_, cert_id, [this](auth::LookupResult&& result) { on_revalidated(std::move(result)); },
+      auth::ReadPreference::kMaster);
 }
 
 void ClientConnection::on_revalidated(auth::LookupResult&& result) {
   lookup_ticket_ = auth::RedisStore::kNoTicket;
   if (state_ != State::kRelaying) return;
+  // Another change came while this re-check was in flight: this answer may predate it, so
+  // the next one decides.
+  if (std::exchange(revalidate_again_, false)) {
+    revalidate();
+    return;
+  }
   // Redis being unreachable is no reason to drop live devices: keep them until it answers.
   if (result.status != auth::LookupStatus::kOk) return;
   auth::ConnectFacts facts;

@@ -188,6 +188,11 @@ std::string render_metrics(const config::Config& config,
   w.header("redis_dropped_writes_total", "counter", "Session and event writes dropped while Redis was unavailable.");
   w.sample("redis_dropped_writes_total", "",
            sum_worker([](const WorkerMetrics& m) { return load(m.redis_dropped_writes); }));
+  w.header("redis_lookups_total", "counter", "Redis lookups answered, per node that answered them.");
+  w.sample("redis_lookups_total", "node=\"master\"",
+           sum_worker([](const WorkerMetrics& m) { return load(m.redis_lookups_master); }));
+  w.sample("redis_lookups_total", "node=\"replica\"",
+           sum_worker([](const WorkerMetrics& m) { return load(m.redis_lookups_replica); }));
   w.header("redis_connected", "gauge", "Workers whose Redis connection is up.");
   w.sample("redis_connected", "", sum_worker([](const WorkerMetrics& m) {
              return static_cast<uint64_t>(m.redis_connected.load(std::memory_order_relaxed));

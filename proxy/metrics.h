@@ -63,6 +63,8 @@ struct WorkerMetrics {
   std::atomic<uint64_t> kicks{0};
   std::atomic<uint64_t> redis_lookup_errors{0};
   std::atomic<uint64_t> redis_dropped_writes{0};
+  std::atomic<uint64_t> redis_lookups_master{0};    // lookups answered by the master
+  std::atomic<uint64_t> redis_lookups_replica{0};   // ... by a replica (read_from: replica)
   std::atomic<bool> redis_connected{false};
   Histogram connack_latency;   // accept → CONNACK sent to the device (ours or the broker's)
   Histogram lookup_latency;    // Redis lookup round trip

@@ -55,12 +55,9 @@ bool build_runtime(std::shared_ptr<const config::Config> config, Runtime* out,
     out->listeners.push_back({config, &listener, std::move(tls), out->listeners.size()});
   }
   // Parsed and validated, but not implemented by the proxy yet: refuse rather than quietly
-  // run without them.
+  // run without it.
   if (config->backend.tls.enabled) {
     out_errors->push_back(config->source + ": backend.tls: TLS to the backend is not implemented yet");
-  }
-  if (config->redis.read_from == config::ReadFrom::kReplica) {
-    out_errors->push_back(config->source + ": redis.read_from: replica is not implemented yet");
   }
   std::string error;
   if (!BackendPool::resolve(config->backend.servers, &out->backends, &error)) {
@@ -158,8 +155,9 @@ void Server::reload(std::string_view why) {
     return;
   }
   if (config->workers != old.workers) spdlog::warn("reload: workers changed; needs a restart");
-  if (config->redis.url != old.redis.url || config->redis.key_prefix != old.redis.key_prefix) {
-    spdlog::warn("reload: redis url/key_prefix changed; needs a restart");
+  if (config->redis.url != old.redis.url || config->redis.key_prefix != old.redis.key_prefix ||
+      config->redis.read_from != old.redis.read_from) {
+    spdlog::warn("reload: redis url/key_prefix/read_from changed; needs a restart");
   }
   if (config->metrics.bind.has_value() != old.metrics.bind.has_value() ||
       (config->metrics.bind && config->metrics.bind->to_string() != old.metrics.bind->to_string())) {

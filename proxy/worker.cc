@@ -11,7 +11,9 @@
 namespace proxy {
 namespace {
 
-auth::RedisEndpoint endpoint_from(const config::RedisConfig& redis) {
+// endpoint_from: |replica_pick| spreads the workers of every proxy over the replicas when
+// lookups are read from one (`redis.read_from: replica`).
+auth::RedisEndpoint endpoint_from(const config::RedisConfig& redis, uint64_t replica_pick) {
   auth::RedisEndpoint endpoint;
   endpoint.host = redis.address.host;
   endpoint.port = redis.address.port;
@@ -26,6 +28,8 @@ auth::RedisEndpoint endpoint_from(const config::RedisConfig& redis) {
     sentinel.password = redis.sentinel_password;
     sentinel.timeout = redis.timeout;
     endpoint.sentinel = std::move(sentinel);
+    endpoint.read_from_replica = redis.read_from == config::ReadFrom::kReplica;
+    endpoint.replica_pick = replica_pick;
   }
   return endpoint;
 }
@@ -42,11 +46,15 @@ Worker::Worker(unsigned index, std::shared_ptr<const config::Config> config,
                AbuseGuard& abuse, const std::string& node)
     : index_(index),
       config_(std::move(config)),
-      store_(loop_.uv(), endpoint_from(config_->redis), auth::RedisKeys(config_->redis.key_prefix)),
+      store_(loop_.uv(),
+             endpoint_from(config_->redis, std::hash<std::string>{}(node + ":" + std::to_string(getpid())) + index),
+             auth::RedisKeys(config_->redis.key_prefix)),
       backends_(std::move(backends), config_->backend.balance),
       abuse_(abuse),
       journal_(store_, *config_, node),
-      change_feed_(loop_.uv(), endpoint_from(config_->redis), store_.keys().changes(),
+      // The feed is on the master whatever read_from says: it is what tells live sessions
+      // that something changed.
+      change_feed_(loop_.uv(), endpoint_from(config_->redis, 0), store_.keys().changes(),
                    [this](auth::ChangeKind kind, const std::string& id) { on_change(kind, id); },
                    [this] { on_resubscribed(); }) {
   conn_id_prefix_ = node + ":" + std::to_string(getpid()) + ":" + std::to_string(index) + ":";
@@ -81,6 +89,10 @@ void Worker::start() {
     auto* self = static_cast<Worker*>(t->data);
     if (self == nullptr) return;
     self->metrics_->redis_dropped_writes.store(self->store_.dropped_writes(), std::memory_order_relaxed);
+    self->metrics_->redis_lookups_master.store(self->store_.lookups_answered_by(auth::RedisNode::kMaster),
+                                               std::memory_order_relaxed);
+    self->metrics_->redis_lookups_replica.store(self->store_.lookups_answered_by(auth::RedisNode::kReplica),
+                                                std::memory_order_relaxed);
   }, 0, 200);
   uint64_t refresh = std::max<uint64_t>(1000, config_->sessions.ttl.count() / 3);
   uv_timer_start(refresh_timer_.get(), [](uv_timer_t* t) {
@@ -187,6 +199,13 @@ std::string Worker::next_conn_id() { return conn_id_prefix_ + std::to_string(++c
 void Worker::session_started(ClientConnection* connection) {
   sessions_by_device_.emplace(connection->device_id(), connection);
   if (!connection->cert_id().empty()) sessions_by_cert_.emplace(connection->cert_id(), connection);
+  // A change handled between this session's lookup and now found no session to re-check,
+  // and the lookup may not have seen it (read before it, or from a lagging replica).
+  auto now = std::chrono::steady_clock::now();
+  if (recent_changes_.contains("device " + connection->device_id(), now) ||
+      (!connection->cert_id().empty() && recent_changes_.contains("cert " + connection->cert_id(), now))) {
+    connection->revalidate();
+  }
 }
 
 void Worker::session_ended(ClientConnection* connection) {
@@ -215,9 +234,11 @@ void Worker::for_each_session(const SessionIndex& index, const std::string& key,
 void Worker::on_change(auth::ChangeKind kind, const std::string& id) {
   switch (kind) {
     case auth::ChangeKind::kDevice:
+      recent_changes_.add("device " + id, std::chrono::steady_clock::now());
       for_each_session(sessions_by_device_, id, [](ClientConnection* c) { c->revalidate(); });
       break;
     case auth::ChangeKind::kCert:
+      recent_changes_.add("cert " + id, std::chrono::steady_clock::now());
       for_each_session(sessions_by_cert_, id, [](ClientConnection* c) { c->revalidate(); });
       break;
     case auth::ChangeKind::kKick:

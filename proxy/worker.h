@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/change_feed.h"
+#include "auth/recent_changes.h"
 #include "auth/redis_store.h"
 #include "proxy/backend_pool.h"
 #include "proxy/event_loop.h"
@@ -85,6 +86,9 @@ class Worker final : public WorkerServices {
   auth::ChangeFeed change_feed_;
   SessionIndex sessions_by_device_;
   SessionIndex sessions_by_cert_;
+  // Device and cert changes of the last minute: a session starting after one of them was
+  // handled may have been looked up before it (session_started re-checks it).
+  auth::RecentChanges recent_changes_{std::chrono::seconds(60), 65536};
   // Revalidation sweep: device IDs still to re-check in this interval, and the pace.
   std::vector<std::string> sweep_;
   size_t sweep_per_tick_ = 1;

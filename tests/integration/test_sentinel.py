@@ -15,10 +15,12 @@ from harness import (IntegrationTest, Mosquitto, Process, Proxy, authctl, connac
 
 
 class RedisNode(Process):
-    def __init__(self, workdir, name, replica_of=None):
-        self.port = free_port()
+    def __init__(self, workdir, name, replica_of=None, port=None):
+        self.port = port or free_port()
+        # Each node its own RDB file: a replica writes the one its full sync receives, and
+        # loads it again when restarted.
         argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", workdir]
+                "--appendonly", "no", "--dir", workdir, "--dbfilename", f"{name}.rdb"]
         if replica_of:
             argv += ["--replicaof", "127.0.0.1", str(replica_of)]
         super().__init__(name, argv, workdir)
@@ -27,6 +29,11 @@ class RedisNode(Process):
         super().start()
         wait_port(self.port, proc=self.proc)
         return self
+
+    @property
+    def url(self):
+        """The node itself (for mqtt-authctl and direct writes), not through Sentinel."""
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def cli(self, *args):
         return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,

@@ -112,6 +112,9 @@ TEST_F(ProxyRenderMetrics, WorkerWideCountersAndProcessGauges) {
   bump(first_->kicks, 2);
   bump(second_->redis_lookup_errors, 3);
   bump(first_->redis_dropped_writes, 4);
+  first_->redis_lookups_master.store(6);
+  second_->redis_lookups_master.store(1);
+  second_->redis_lookups_replica.store(9);
   first_->redis_connected.store(true);
   ProcessGauges gauges;
   gauges.resident_bytes = 4096;
@@ -128,6 +131,8 @@ TEST_F(ProxyRenderMetrics, WorkerWideCountersAndProcessGauges) {
            "mqtt_auth_proxy_bans_total 5",
            "mqtt_auth_proxy_redis_errors_total 3",
            "mqtt_auth_proxy_redis_dropped_writes_total 4",
+           R"(mqtt_auth_proxy_redis_lookups_total{node="master"} 7)",
+           R"(mqtt_auth_proxy_redis_lookups_total{node="replica"} 9)",
            "mqtt_auth_proxy_redis_connected 1",
            "mqtt_auth_proxy_ready 1",
            "process_resident_memory_bytes 4096",
