@@ -1,15 +1,17 @@
 #include "proxy/tls_session.h"
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 namespace proxy {
 namespace {
 
-std::string reason_from_error_queue(SSL* ssl) {
+std::string reason_from_error_queue(SSL* ssl, const char** out_detail) {
   // The SSL error comes first: with no client certificate at all the verify result is not
   // X509_V_OK either, but the precise reason is the missing certificate.
   uint32_t err = ERR_peek_error();
   long verify = SSL_get_verify_result(ssl);
+  const char* detail = err != 0 ? ERR_reason_error_string(err) : nullptr;
   std::string reason;
   if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL &&
       ERR_GET_REASON(err) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
@@ -22,6 +24,7 @@ std::string reason_from_error_queue(SSL* ssl) {
       case X509_V_ERR_CERT_NOT_YET_VALID: reason = "certificate_not_yet_valid"; break;
       default: reason = "certificate_verify_failed"; break;
     }
+    detail = X509_verify_cert_error_string(verify);
   } else if (err != 0 && ERR_GET_LIB(err) == ERR_LIB_SSL) {
     switch (ERR_GET_REASON(err)) {
       case SSL_R_WRONG_VERSION_NUMBER: reason = "not_tls"; break;
@@ -34,6 +37,7 @@ std::string reason_from_error_queue(SSL* ssl) {
     reason = "protocol_error";
   }
   ERR_clear_error();
+  *out_detail = detail != nullptr ? detail : "";
   return reason;
 }
 
@@ -41,20 +45,30 @@ std::string reason_from_error_queue(SSL* ssl) {
 
 TlsSession::TlsSession(const TlsContext& context, auth::PeerCertificate* peer_out)
     : ssl_(SSL_new(context.ctx())) {
-  if (!ssl_) return;
+  if (!attach_memory_bios()) return;
+  SSL_set_accept_state(ssl_.get());
+  SSL_set_ex_data(ssl_.get(), peer_certificate_slot(), peer_out);
+}
+
+TlsSession::TlsSession(bssl::UniquePtr<SSL> client_ssl) : ssl_(std::move(client_ssl)) {
+  if (!attach_memory_bios()) return;
+  SSL_set_connect_state(ssl_.get());
+}
+
+bool TlsSession::attach_memory_bios() {
+  if (!ssl_) return false;
   input_ = BIO_new(BIO_s_mem());
   output_ = BIO_new(BIO_s_mem());
   if (input_ == nullptr || output_ == nullptr) {
     BIO_free(input_);
     BIO_free(output_);
     ssl_.reset();
-    return;
+    return false;
   }
   // An empty memory BIO reports "retry", not EOF, so SSL_read answers WANT_READ.
   BIO_set_mem_eof_return(input_, -1);
   SSL_set_bio(ssl_.get(), input_, output_);
-  SSL_set_accept_state(ssl_.get());
-  SSL_set_ex_data(ssl_.get(), peer_certificate_slot(), peer_out);
+  return true;
 }
 
 void TlsSession::feed(std::span<const uint8_t> ciphertext) {
@@ -69,7 +83,7 @@ TlsSession::Status TlsSession::classify(int ret) {
     case SSL_ERROR_ZERO_RETURN:
       return Status::kClosed;
     default:
-      error_reason_ = reason_from_error_queue(ssl_.get());
+      error_reason_ = reason_from_error_queue(ssl_.get(), &error_detail_);
       return Status::kError;
   }
 }

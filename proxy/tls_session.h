@@ -1,4 +1,5 @@
-// proxy/tls_session.h: one server-side TLS session driven through memory BIOs. It never
+// proxy/tls_session.h: one TLS session driven through memory BIOs: the server side of a
+// device connection, or the client side of a broker connection (backend.tls). It never
 // touches a socket: the connection feeds it ciphertext and drains the ciphertext it produces,
 // so all I/O stays in the connection's dispatcher.
 #pragma once
@@ -26,6 +27,10 @@ class TlsSession {
   // |peer_out| receives the verified client leaf's identity during the handshake (cert
   // listeners); it must outlive the session. Non-owning.
   TlsSession(const TlsContext& context, auth::PeerCertificate* peer_out);
+
+  // Client side: |client_ssl| is configured by its maker (BackendTlsContext::new_session:
+  // SNI, name to verify); the session runs the client handshake.
+  explicit TlsSession(bssl::UniquePtr<SSL> client_ssl);
 
   bool valid() const { return ssl_ != nullptr; }
 
@@ -60,13 +65,20 @@ class TlsSession {
   // "certificate_verify_failed", "protocol_error", ...), for logs and metrics.
   const std::string& error_reason() const { return error_reason_; }
 
+  // error_detail: BoringSSL's words for the last kError ("Hostname mismatch", "unable to get
+  // local issuer certificate", "TLSV1_ALERT_CERTIFICATE_REQUIRED", ...), for logs. Static
+  // storage; "" when there is none.
+  const char* error_detail() const { return error_detail_; }
+
  private:
+  bool attach_memory_bios();
   Status classify(int ret);
 
   bssl::UniquePtr<SSL> ssl_;
   BIO* input_ = nullptr;   // owned by ssl_
   BIO* output_ = nullptr;  // owned by ssl_
   std::string error_reason_;
+  const char* error_detail_ = "";
 };
 
 }  // namespace proxy
