@@ -23,6 +23,7 @@ bool BackendPool::resolve(const std::vector<config::HostPort>& servers,
     std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, &freeaddrinfo);
     BackendServer server;
     server.name = hp.to_string();
+    server.host = hp.host;
     std::memcpy(&server.address, found->ai_addr, found->ai_addrlen);
     out->push_back(std::move(server));
   }

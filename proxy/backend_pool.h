@@ -17,6 +17,7 @@ namespace proxy {
 
 struct BackendServer {
   std::string name;            // "host:port" as configured, for logs
+  std::string host;            // the configured host: the name backend.tls verifies by default
   sockaddr_storage address{};
 };
 

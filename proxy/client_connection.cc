@@ -128,10 +128,50 @@ void ClientConnection::on_backend_read(uv_stream_t* stream, ssize_t nread, const
   ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(stream));
   if (self == nullptr || nread == 0) return;
   if (nread < 0) {
+    if (self->state_ == State::kConnectingBackend) {
+      // Only with backend.tls: the broker hung up during the handshake (e.g. not TLS).
+      if (nread == UV_EOF) {
+        self->backend_attempt_failed("tls_closed_in_handshake");
+      } else {
+        self->backend_attempt_failed("tls_handshake_read_error", uv_strerror(static_cast<int>(nread)));
+      }
+      return;
+    }
     self->close(nread == UV_EOF ? "backend_closed" : "backend_read_error");
     return;
   }
-  self->relay_from_broker({reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)});
+  std::span<const uint8_t> bytes{reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)};
+  if (self->backend_tls_) {
+    self->process_backend_ciphertext(bytes);
+  } else {
+    self->relay_from_broker(bytes);
+  }
+}
+
+void ClientConnection::process_backend_ciphertext(std::span<const uint8_t> ciphertext) {
+  backend_tls_->feed(ciphertext);
+  if (state_ == State::kConnectingBackend) {
+    handle_backend_handshake();
+    return;
+  }
+  drain_backend_plaintext();
+}
+
+void ClientConnection::drain_backend_plaintext() {
+  std::span<uint8_t> scratch = services_.plaintext_buffer();
+  while (state_ == State::kRelaying) {
+    size_t got = 0;
+    TlsSession::Status status = backend_tls_->read(scratch, &got);
+    if (status == TlsSession::Status::kOk) {
+      relay_from_broker(scratch.first(got));
+      continue;
+    }
+    if (status == TlsSession::Status::kClosed) close("backend_closed");
+    else if (status == TlsSession::Status::kError) on_backend_tls_error();
+    break;
+  }
+  // Reading can queue records of its own (alerts, key updates).
+  if (state_ == State::kRelaying && flush_to_backend()) backend_tls_->trim();
 }
 
 void ClientConnection::relay_from_broker(std::span<const uint8_t> bytes) {
@@ -212,11 +252,35 @@ bool ClientConnection::flush_to_client() {
 }
 
 bool ClientConnection::send_to_backend(std::span<const uint8_t> bytes) {
-  if (write_copy(backend_.stream(), bytes, &ClientConnection::on_backend_write_done) != 0) {
-    close("backend_write_error");
+  if (!backend_tls_) return write_to_backend_socket(bytes);
+  if (!backend_tls_->write(bytes)) {
+    close("backend_tls_write_error");
     return false;
   }
+  if (!flush_to_backend()) return false;
+  backend_tls_->trim();
   return true;
+}
+
+bool ClientConnection::flush_to_backend() {
+  std::span<uint8_t> scratch = services_.ciphertext_buffer();
+  while (backend_tls_->pending_output() > 0) {
+    size_t n = backend_tls_->take_output(scratch);
+    if (n == 0) break;
+    if (!write_to_backend_socket(scratch.first(n))) return false;
+  }
+  return true;
+}
+
+bool ClientConnection::write_to_backend_socket(std::span<const uint8_t> bytes) {
+  int rc = write_copy(backend_.stream(), bytes, &ClientConnection::on_backend_write_done);
+  if (rc == 0) return true;
+  if (state_ == State::kConnectingBackend) {
+    backend_attempt_failed(uv_strerror(rc));
+  } else {
+    close("backend_write_error");
+  }
+  return false;
 }
 
 void ClientConnection::on_client_write_done(uv_write_t* request, int status) {
@@ -233,7 +297,11 @@ void ClientConnection::on_backend_write_done(uv_write_t* request, int status) {
   ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(request->handle));
   if (self == nullptr) return;
   if (status < 0) {
-    self->close("backend_write_error");
+    if (self->state_ == State::kConnectingBackend) {
+      self->backend_attempt_failed(uv_strerror(status));
+    } else {
+      self->close("backend_write_error");
+    }
     return;
   }
   self->update_backpressure();
@@ -269,11 +337,8 @@ void ClientConnection::on_deadline(uv_timer_t* timer) {
       self->close("connect_timeout");
       break;
     case State::kConnectingBackend:
-      log_event(spdlog::level::warn, "backend_connect_failed",
-                {{"backend", self->backend_name_}, {"reason", "timeout"}}, LogLimit::kLimited);
-      self->count_backend_failure();
-      self->backend_.reset();
-      self->try_backend(self->backend_attempt_ + 1);
+      // With backend.tls the broker is read from once TCP is up: then the handshake timed out.
+      self->backend_attempt_failed(self->backend_reading_ ? "tls_handshake_timeout" : "timeout");
       break;
     case State::kRelaying:
       self->kick("certificate_expired", kDisconnectNotAuthorized);
@@ -402,9 +467,7 @@ double ClientConnection::seconds_since_accept() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - accepted_at_).count();
 }
 
-void ClientConnection::count_backend_failure() {
-  if (backend_attempt_ >= backend_order_.size()) return;
-  size_t index = backend_order_[backend_attempt_];
+void ClientConnection::count_backend_failure(size_t index) {
   services_.backends().connect_failed(index);
   if (index < kMaxBackends) bump(services_.metrics().backend_connect_failures[index]);
 }
@@ -433,6 +496,10 @@ void ClientConnection::close(std::string_view why) {
     services_.journal().closed(session_facts(), why, bytes_from_client_, bytes_to_client_, seconds);
     tls_->shutdown();
     flush_to_client();
+    if (backend_tls_ && backend_) {
+      backend_tls_->shutdown();
+      flush_to_backend();
+    }
   } else if (why != "refused") {
     log_event(spdlog::level::debug, "connection_closed",
               {{"listener", listener_.config->name}, {"peer", peer_}, {"reason", why},

@@ -5,8 +5,11 @@
 //     → kRelaying → kClosed
 //   any state before kRelaying → kRefusing (CONNACK sent, then closed) or kClosed
 //
-// Only the dispatch functions (on_client_read, on_backend_read, flush_*) touch sockets and
-// the TLS session; the per-state handlers decide.
+// kConnectingBackend covers the TCP connect and, with backend.tls, the PROXY header (in
+// clear) and the TLS handshake to the broker; any failure there tries the next server.
+//
+// Only the dispatch functions (on_client_read, on_backend_read, flush_*, send_to_backend)
+// touch sockets and the TLS sessions; the per-state handlers decide.
 #pragma once
 
 #include <uv.h>
@@ -93,7 +96,13 @@ class ClientConnection {
   void process_client_ciphertext(std::span<const uint8_t> ciphertext);
   void drain_plaintext();
   bool flush_to_client();
+  // send_to_backend: MQTT bytes for the broker, encrypted first with backend.tls.
   bool send_to_backend(std::span<const uint8_t> bytes);
+  // write_to_backend_socket: bytes as they go on the wire (the PROXY header, TLS records).
+  bool write_to_backend_socket(std::span<const uint8_t> bytes);
+  bool flush_to_backend();
+  void process_backend_ciphertext(std::span<const uint8_t> ciphertext);
+  void drain_backend_plaintext();
 
   // Per-state handlers.
   void handle_handshake();
@@ -105,7 +114,11 @@ class ClientConnection {
   void on_lookup(auth::LookupResult&& result);
   void connect_backend();
   void try_backend(size_t attempt);
+  void backend_attempt_failed(std::string_view reason, std::string_view detail = {});
+  void start_backend_handshake();
+  void handle_backend_handshake();
   void on_backend_ready();
+  void on_backend_tls_error();
   void refuse(auth::Reason reason);
   void on_revalidated(auth::LookupResult&& result);
   void end_session(std::string_view why, uint8_t disconnect_reason);
@@ -119,7 +132,7 @@ class ClientConnection {
   ListenerMetrics* listener_metrics();
   void ack_quickly();
   double seconds_since_accept() const;
-  void count_backend_failure();
+  void count_backend_failure(size_t index);
 
   WorkerServices& services_;
   const ListenerRuntime listener_;
@@ -129,6 +142,7 @@ class ClientConnection {
   TcpHandle backend_;
   TimerHandle deadline_;
   std::unique_ptr<TlsSession> tls_;
+  std::unique_ptr<TlsSession> backend_tls_;   // backend.tls only: the broker side, client role
   auth::PeerCertificate peer_cert_;
   mqttparse::PacketFramer framer_;
   std::optional<mqttparse::ConnectPacket> connect_;

@@ -125,12 +125,11 @@ void ClientConnection::on_secret_verified(auth::VerifyResult result) {
 
 bool ClientConnection::send_proxy_header_to_backend() {
   config::ProxyProtocol mode = config().backend.proxy_protocol;
-  std::unique_ptr<sockaddr_storage> real_peer = std::move(real_peer_);
   if (mode == config::ProxyProtocol::kOff) return true;
   sockaddr_storage source{}, destination{};
   int length = sizeof source;
-  if (real_peer) {
-    source = *real_peer;
+  if (real_peer_) {
+    source = *real_peer_;  // kept until relaying: every backend attempt sends the header
   } else {
     uv_tcp_getpeername(client_.get(), reinterpret_cast<sockaddr*>(&source), &length);
   }
@@ -155,7 +154,7 @@ bool ClientConnection::send_proxy_header_to_backend() {
     close("proxy_header_not_encodable");
     return false;
   }
-  return send_to_backend(header);
+  return write_to_backend_socket(header);
 }
 
 bool ClientConnection::prepare_topic_policy() {
@@ -202,36 +201,113 @@ void ClientConnection::try_backend(size_t attempt) {
   backend_attempt_ = attempt;
   const BackendServer& server = pool.server(backend_order_[attempt]);
   backend_name_ = server.name;
+  if (listener_.backend_tls) {
+    backend_tls_ = listener_.backend_tls->new_session(server.host);
+    if (!backend_tls_) {
+      close("tls_session_alloc_failed");
+      return;
+    }
+  }
   uv_tcp_t* tcp = backend_.allocate(this);
   uv_tcp_init(services_.loop(), tcp);
   connect_request_.data = nullptr;
   int rc = uv_tcp_connect(&connect_request_, tcp, reinterpret_cast<const sockaddr*>(&server.address),
                           &ClientConnection::on_backend_connected);
   if (rc != 0) {
-    log_event(spdlog::level::warn, "backend_connect_failed",
-              {{"backend", server.name}, {"reason", uv_strerror(rc)}}, LogLimit::kLimited);
-    count_backend_failure();
-    backend_.reset();
-    try_backend(attempt + 1);
+    backend_attempt_failed(uv_strerror(rc));
     return;
   }
+  // Per attempt: TCP connect, and with backend.tls the handshake too.
   uv_timer_start(deadline_.get(), &ClientConnection::on_deadline,
                  config().backend.connect_timeout.count(), 0);
+}
+
+void ClientConnection::backend_attempt_failed(std::string_view reason, std::string_view detail) {
+  uv_timer_stop(deadline_.get());
+  if (detail.empty()) {
+    log_event(spdlog::level::warn, "backend_connect_failed",
+              {{"backend", backend_name_}, {"reason", reason}}, LogLimit::kLimited);
+  } else {
+    log_event(spdlog::level::warn, "backend_connect_failed",
+              {{"backend", backend_name_}, {"reason", reason}, {"detail", detail}}, LogLimit::kLimited);
+  }
+  if (backend_attempt_ < backend_order_.size()) count_backend_failure(backend_order_[backend_attempt_]);
+  backend_.reset();
+  backend_tls_.reset();
+  backend_reading_ = false;
+  try_backend(backend_attempt_ + 1);
 }
 
 void ClientConnection::on_backend_connected(uv_connect_t* request, int status) {
   ClientConnection* self = owner_of(reinterpret_cast<uv_handle_t*>(request->handle));
   if (self == nullptr || self->state_ != State::kConnectingBackend) return;
-  uv_timer_stop(self->deadline_.get());
   if (status < 0) {
-    log_event(spdlog::level::warn, "backend_connect_failed",
-              {{"backend", self->backend_name_}, {"reason", uv_strerror(status)}}, LogLimit::kLimited);
-    self->count_backend_failure();
-    self->backend_.reset();
-    self->try_backend(self->backend_attempt_ + 1);
+    self->backend_attempt_failed(uv_strerror(status));
     return;
   }
+  if (self->backend_tls_) {
+    self->start_backend_handshake();  // the deadline keeps running: it bounds the handshake
+    return;
+  }
+  uv_timer_stop(self->deadline_.get());
   self->on_backend_ready();
+}
+
+void ClientConnection::start_backend_handshake() {
+  // The PROXY header goes first and in clear: HAProxy and EMQX read it before TLS.
+  if (!send_proxy_header_to_backend()) return;
+  uv_tcp_nodelay(backend_.get(), 1);
+  uv_read_start(backend_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_backend_read);
+  backend_reading_ = true;
+  handle_backend_handshake();
+}
+
+void ClientConnection::handle_backend_handshake() {
+  TlsSession::Status status = backend_tls_->handshake();
+  // Whatever the status, what the handshake wrote (ClientHello, Finished, an alert) goes out.
+  if (!flush_to_backend()) return;
+  switch (status) {
+    case TlsSession::Status::kWantRead:
+      return;
+    case TlsSession::Status::kOk:
+      uv_timer_stop(deadline_.get());
+      on_backend_ready();
+      // Records that came with the server's last flight (TLS 1.3 session tickets).
+      if (state_ == State::kRelaying) drain_backend_plaintext();
+      return;
+    case TlsSession::Status::kClosed:
+      backend_attempt_failed("tls_closed_in_handshake");
+      return;
+    case TlsSession::Status::kError:
+      backend_attempt_failed("tls_" + backend_tls_->error_reason(), backend_tls_->error_detail());
+      return;
+  }
+}
+
+void ClientConnection::on_backend_tls_error() {
+  if (connack_relayed_) {
+    log_event(spdlog::level::info, "backend_tls_error",
+              {{"backend", backend_name_}, {"device", device_id_}, {"reason", backend_tls_->error_reason()},
+               {"detail", backend_tls_->error_detail()}},
+              LogLimit::kLimited);
+    close("backend_tls_error");
+    return;
+  }
+  // The broker refused the TLS session before answering the CONNECT: with TLS 1.3 a
+  // rejected (or missing) proxy certificate is only reported after the handshake. The
+  // CONNECT is gone, so no other server is tried; the device gets the answer for an
+  // unreachable backend rather than a bare close.
+  log_event(spdlog::level::warn, "backend_connect_failed",
+            {{"backend", backend_name_}, {"reason", "tls_" + backend_tls_->error_reason()},
+             {"detail", backend_tls_->error_detail()}},
+            LogLimit::kLimited);
+  count_backend_failure(backend_index_);
+  uint8_t code = auth::connack_code(auth::Reason::kBackendUnavailable, version_);
+  if (!tls_->write(mqttparse::encode_connack(version_, code))) {
+    close("tls_write_error");
+    return;
+  }
+  close("backend_tls_refused");
 }
 
 void ClientConnection::on_backend_ready() {
@@ -239,7 +315,9 @@ void ClientConnection::on_backend_ready() {
   backend_index_ = backend_order_[backend_attempt_];
   services_.backends().connect_succeeded(backend_index_);
   backend_order_ = {};
-  if (!send_proxy_header_to_backend()) return;
+  // With backend.tls the header went out before the handshake.
+  if (!backend_tls_ && !send_proxy_header_to_backend()) return;
+  real_peer_.reset();
   uv_tcp_nodelay(backend_.get(), 1);
   RewriteVariables vars{listener_.config->name, &device_,
                         listener_.tls->requires_client_cert() ? &peer_cert_ : nullptr};
@@ -278,8 +356,10 @@ void ClientConnection::on_backend_ready() {
     relay_from_device(pipelined);
     if (state_ != State::kRelaying) return;
   }
-  uv_read_start(backend_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_backend_read);
-  backend_reading_ = true;
+  if (!backend_reading_) {
+    uv_read_start(backend_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_backend_read);
+    backend_reading_ = true;
+  }
   if (!client_reading_) {
     uv_read_start(client_.stream(), &ClientConnection::on_alloc, &ClientConnection::on_client_read);
     client_reading_ = true;
@@ -303,6 +383,8 @@ void ClientConnection::refuse(auth::Reason reason) {
   if (counts_as_auth_failure(reason)) services_.abuse().record_failure(ip_of(peer_), device_id_);
   services_.journal().auth_failed(device_id_, listener_.config->name, peer_, auth::reason_name(reason));
   backend_.reset();
+  backend_tls_.reset();
+  backend_reading_ = false;
   state_ = State::kRefusing;
   std::vector<uint8_t> connack = mqttparse::encode_connack(version, code);
   if (!tls_->write(connack)) {

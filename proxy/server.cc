@@ -45,6 +45,12 @@ bool build_runtime(std::shared_ptr<const config::Config> config, Runtime* out,
   out->config = config;
   out->listeners.clear();
   out->backends.clear();
+  std::shared_ptr<const BackendTlsContext> backend_tls;
+  if (config->backend.tls.enabled) {
+    std::string error;
+    backend_tls = BackendTlsContext::create(config->backend.tls, &error);
+    if (!backend_tls) out_errors->push_back(config->source + ": backend.tls: " + error);
+  }
   for (const auto& listener : config->listeners) {
     std::string error;
     auto tls = TlsContext::create(listener, &error);
@@ -52,12 +58,7 @@ bool build_runtime(std::shared_ptr<const config::Config> config, Runtime* out,
       out_errors->push_back(config->source + ": listener " + listener.name + ": " + error);
       continue;
     }
-    out->listeners.push_back({config, &listener, std::move(tls), out->listeners.size()});
-  }
-  // Parsed and validated, but not implemented by the proxy yet: refuse rather than quietly
-  // run without it.
-  if (config->backend.tls.enabled) {
-    out_errors->push_back(config->source + ": backend.tls: TLS to the backend is not implemented yet");
+    out->listeners.push_back({config, &listener, std::move(tls), out->listeners.size(), backend_tls});
   }
   std::string error;
   if (!BackendPool::resolve(config->backend.servers, &out->backends, &error)) {
@@ -176,6 +177,12 @@ void Server::watch_tls_files() {
   for (const auto& listener : runtime_.config->listeners) {
     for (const std::string* path : {&listener.tls.cert_file, &listener.tls.key_file,
                                     &listener.tls.client_ca_file, &listener.tls.crl_file}) {
+      if (!path->empty()) paths.insert(*path);
+    }
+  }
+  const config::BackendTls& backend_tls = runtime_.config->backend.tls;
+  if (backend_tls.enabled) {
+    for (const std::string* path : {&backend_tls.ca_file, &backend_tls.cert_file, &backend_tls.key_file}) {
       if (!path->empty()) paths.insert(*path);
     }
   }

@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "proxy/abuse_guard.h"
 #include "proxy/backend_pool.h"
+#include "proxy/backend_tls.h"
 #include "proxy/metrics.h"
 #include "proxy/session_journal.h"
 #include "proxy/tls_context.h"
@@ -21,12 +22,13 @@ namespace proxy {
 class ClientConnection;
 
 // A listener as its connections see it. A connection copies it at accept, so a reload that
-// swaps config or TLS context never changes what a live connection runs with.
+// swaps config or TLS contexts never changes what a live connection runs with.
 struct ListenerRuntime {
   std::shared_ptr<const config::Config> config_owner;  // keeps |config| alive
   const config::ListenerConfig* config = nullptr;      // points into *config_owner
   std::shared_ptr<const TlsContext> tls;
   size_t index = 0;                                    // position in config.listeners
+  std::shared_ptr<const BackendTlsContext> backend_tls;  // the same config's; null: plaintext brokers
 };
 
 class WorkerServices {
