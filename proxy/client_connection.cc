@@ -112,11 +112,10 @@ void ClientConnection::drain_plaintext() {
   std::span<uint8_t> scratch = services_.plaintext_buffer();
   while (state_ != State::kClosed && state_ != State::kRefusing) {
     size_t got = 0;
-    TlsSession::Status status = tls_->read(scratch, &got);
-    if (status == TlsSession::Status::kOk) {
-      handle_plaintext(scratch.first(got));
-      continue;
-    }
+    TlsSession::Status status = tls_->read_records(scratch, &got);
+    if (got > 0) handle_plaintext(scratch.first(got));
+    if (status == TlsSession::Status::kOk) continue;  // the buffer was full: read on
+    if (state_ == State::kClosed || state_ == State::kRefusing) break;
     if (status == TlsSession::Status::kClosed) close("client_closed");
     else if (status == TlsSession::Status::kError) close("tls_error");
     break;
@@ -161,11 +160,10 @@ void ClientConnection::drain_backend_plaintext() {
   std::span<uint8_t> scratch = services_.plaintext_buffer();
   while (state_ == State::kRelaying) {
     size_t got = 0;
-    TlsSession::Status status = backend_tls_->read(scratch, &got);
-    if (status == TlsSession::Status::kOk) {
-      relay_from_broker(scratch.first(got));
-      continue;
-    }
+    TlsSession::Status status = backend_tls_->read_records(scratch, &got);
+    if (got > 0) relay_from_broker(scratch.first(got));
+    if (status == TlsSession::Status::kOk) continue;  // the buffer was full: read on
+    if (state_ != State::kRelaying) break;
     if (status == TlsSession::Status::kClosed) close("backend_closed");
     else if (status == TlsSession::Status::kError) on_backend_tls_error();
     break;

@@ -108,6 +108,17 @@ TlsSession::Status TlsSession::read(std::span<uint8_t> out, size_t* out_read) {
   return classify(ret);
 }
 
+TlsSession::Status TlsSession::read_records(std::span<uint8_t> out, size_t* out_read) {
+  *out_read = 0;
+  do {
+    size_t got = 0;
+    Status status = read(out.subspan(*out_read), &got);
+    if (status != Status::kOk) return status;
+    *out_read += got;
+  } while (out.size() - *out_read >= kMaxRecordPlaintext);
+  return Status::kOk;
+}
+
 bool TlsSession::write(std::span<const uint8_t> plaintext) {
   // Memory BIOs never block, so SSL_write takes everything or fails.
   size_t done = 0;

@@ -24,6 +24,10 @@ class TlsSession {
     kError,     // fatal TLS error; error_reason() says which
   };
 
+  // The most plaintext one TLS record carries: a read into a buffer this large never
+  // leaves part of a record behind.
+  static constexpr size_t kMaxRecordPlaintext = 16384;
+
   // |peer_out| receives the verified client leaf's identity during the handshake (cert
   // listeners); it must outlive the session. Non-owning.
   TlsSession(const TlsContext& context, auth::PeerCertificate* peer_out);
@@ -43,6 +47,13 @@ class TlsSession {
 
   // read decrypts into |out|; *out_read > 0 with kOk, else a terminal or waiting status.
   Status read(std::span<uint8_t> out, size_t* out_read);
+
+  // read_records decrypts record after record into |out| (at least kMaxRecordPlaintext
+  // long) while another whole record fits. kOk: |out| filled up and more may be waiting.
+  // Any other status ends the batch; *out_read bytes decrypted before it still count.
+  // One SSL_read yields one record, and peers often send one small record per packet:
+  // gathering them turns a read chunk into one write to the other side, not one per record.
+  Status read_records(std::span<uint8_t> out, size_t* out_read);
 
   // write encrypts all of |plaintext| into the output queue. False on a fatal error.
   bool write(std::span<const uint8_t> plaintext);

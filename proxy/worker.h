@@ -14,6 +14,7 @@
 #include "proxy/backend_pool.h"
 #include "proxy/event_loop.h"
 #include "proxy/listener.h"
+#include "proxy/tls_session.h"
 #include "proxy/worker_services.h"
 
 namespace proxy {
@@ -106,7 +107,9 @@ class Worker final : public WorkerServices {
   TimerHandle bury_timer_;
   std::thread thread_;
   std::array<uint8_t, 64 * 1024> read_buffer_{};
-  std::array<uint8_t, 16 * 1024 + 512> plaintext_buffer_{};
+  // Room for several records' plaintext per drain (TlsSession::read_records).
+  std::array<uint8_t, 64 * 1024> plaintext_buffer_{};
+  static_assert(sizeof(plaintext_buffer_) >= 2 * TlsSession::kMaxRecordPlaintext);
   std::array<uint8_t, 64 * 1024> ciphertext_buffer_{};
 };
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "ctl/pki.h"
 #include "proxy/backend_tls.h"
@@ -242,6 +243,45 @@ TEST_F(BackendTlsTest, MissingClientCertificateIsReportedAfterTheTls13Handshake)
   size_t got = 0;
   EXPECT_EQ(client->read(buf, &got), Status::kError);
   EXPECT_STREQ(client->error_detail(), "TLSV1_ALERT_CERTIFICATE_REQUIRED");
+}
+
+// read_records: many small records come out as one batch, in order; a batch stops when the
+// next record might not fit, and the rest comes with the next call.
+TEST_F(BackendTlsTest, ReadRecordsGathersRecordsWhileAWholeOneFits) {
+  auto server_context = broker(false);
+  auto client_context = proxy_side({});
+  ASSERT_TRUE(server_context && client_context);
+  TlsSession server(*server_context, &peer_);
+  std::unique_ptr<TlsSession> client = client_context->new_session("127.0.0.1");
+  ASSERT_NE(client, nullptr);
+  HandshakeResult r = handshake(*client, server);
+  ASSERT_EQ(r.client, Status::kOk);
+  ASSERT_EQ(r.server, Status::kOk);
+
+  std::string expected;
+  for (int i = 0; i < 50; ++i) {  // one SSL_write, one record each
+    std::string packet = "\x30\x06\x00\x01t" + std::to_string(100 + i);
+    ASSERT_TRUE(client->write({reinterpret_cast<const uint8_t*>(packet.data()), packet.size()}));
+    expected += packet;
+  }
+  pump(*client, server);
+  std::vector<uint8_t> out(4 * TlsSession::kMaxRecordPlaintext);
+  size_t got = 0;
+  EXPECT_EQ(server.read_records(out, &got), Status::kWantRead);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(out.data()), got), expected);
+
+  // Three full records into room for two: two now (kOk: more may wait), the third next.
+  std::string big(3 * TlsSession::kMaxRecordPlaintext, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  ASSERT_TRUE(client->write({reinterpret_cast<const uint8_t*>(big.data()), big.size()}));
+  pump(*client, server);
+  std::vector<uint8_t> two(2 * TlsSession::kMaxRecordPlaintext);
+  EXPECT_EQ(server.read_records(two, &got), Status::kOk);
+  ASSERT_EQ(got, two.size());
+  std::string received(reinterpret_cast<char*>(two.data()), got);
+  EXPECT_EQ(server.read_records(two, &got), Status::kWantRead);
+  received.append(reinterpret_cast<char*>(two.data()), got);
+  EXPECT_EQ(received, big);
 }
 
 TEST_F(BackendTlsTest, CreateNamesTheBadFile) {
