@@ -59,6 +59,15 @@ void BackendPool::connect_failed(size_t index) {
   benched_until_[index] = std::chrono::steady_clock::now() + kBenchTime;
 }
 
+void BackendPool::probe_result(std::string_view name, bool reachable) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i].name != name) continue;
+    benched_until_[i] = reachable ? std::chrono::steady_clock::time_point{}
+                                  : std::chrono::steady_clock::time_point::max();
+    balancer_.set_healthy(i, reachable);
+  }
+}
+
 void BackendPool::connect_succeeded(size_t index) {
   balancer_.set_healthy(index, true);
   balancer_.connection_opened(index);

@@ -1,6 +1,7 @@
 // proxy/backend_pool.h: the broker addresses of backend.servers, resolved once at start-up,
-// and the choice of server per connection (backend.balance) with passive health: a server
-// whose connect failed is tried last for a while, and is back as soon as a connect works.
+// and the choice of server per connection (backend.balance) with health from two sources: a
+// server whose connect failed is tried last for a while (passive), and with
+// backend.health_check the periodic TCP check marks servers down and up (active).
 // One pool per worker, used on its loop only (least_connections counts this worker's).
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -39,6 +41,11 @@ class BackendPool {
   void connect_failed(size_t index);
   void connect_succeeded(size_t index);
   void connection_closed(size_t index) { balancer_.connection_closed(index); }
+
+  // probe_result: the periodic check (backend.health_check) reached the server named |name|
+  // or not. A server it could not reach is skipped until a check reaches it again; one it
+  // reached is healthy at once. Names not in this pool (a reload changed the list) are ignored.
+  void probe_result(std::string_view name, bool reachable);
 
  private:
   static constexpr std::chrono::seconds kBenchTime{5};

@@ -256,10 +256,15 @@ void Server::probe_backends() {
   }
   probes_.resize(runtime_.backends.size());
   probe_success_ = false;
+  const config::Config& config = *runtime_.config;
+  const uint64_t probe_timeout = config.backend.health_check_interval.count() > 0
+                                     ? static_cast<uint64_t>(config.backend.health_check_timeout.count())
+                                     : 1000;
   for (size_t i = 0; i < runtime_.backends.size(); ++i) {
     if (!probes_[i]) probes_[i] = std::make_unique<ProbeSlot>();
     ProbeSlot* slot = probes_[i].get();
     slot->server = this;
+    slot->backend_name = runtime_.backends[i].name;
     slot->in_flight = true;
     uv_tcp_init(loop_, slot->tcp.allocate(slot));
     uv_timer_init(loop_, slot->timer.allocate(slot));
@@ -276,12 +281,13 @@ void Server::probe_backends() {
     }
     uv_timer_start(slot->timer.get(), [](uv_timer_t* t) {
       if (auto* s = static_cast<ProbeSlot*>(t->data)) s->server->finish_probe(s, false);
-    }, 1000, 0);
+    }, probe_timeout, 0);
   }
 }
 
 void Server::finish_probe(ProbeSlot* slot, bool success) {
   slot->in_flight = false;
+  slot->reachable = success;
   slot->tcp.reset();
   slot->timer.reset();
   probe_success_ |= success;
@@ -289,6 +295,14 @@ void Server::finish_probe(ProbeSlot* slot, bool success) {
     if (other && other->in_flight) return;
   }
   backend_reachable_.store(probe_success_);
+  // Without backend.health_check the probe only answers /readyz; with it, the workers skip
+  // a server the check cannot reach instead of each finding out with a failed connect.
+  if (runtime_.config->backend.health_check_interval.count() <= 0) return;
+  std::vector<std::pair<std::string, bool>> results;
+  for (const auto& probe : probes_) {
+    if (probe) results.emplace_back(probe->backend_name, probe->reachable);
+  }
+  for (auto& worker : workers_) worker->apply_backend_health(results);
 }
 
 bool Server::ready() const {

@@ -50,7 +50,9 @@ class Server {
     TcpHandle tcp;
     TimerHandle timer;
     uv_connect_t request{};
+    std::string backend_name;  // the server probed in this round
     bool in_flight = false;
+    bool reachable = false;
   };
   void start_backend_probe();
   void probe_backends();

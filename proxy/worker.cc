@@ -130,6 +130,12 @@ void Worker::apply(std::shared_ptr<const config::Config> config, std::vector<Lis
   });
 }
 
+void Worker::apply_backend_health(std::vector<std::pair<std::string, bool>> results) {
+  loop_.post([this, results = std::move(results)] {
+    for (const auto& [name, reachable] : results) backends_.probe_result(name, reachable);
+  });
+}
+
 void Worker::stop_accepting() {
   loop_.post([this] {
     for (auto& listener : listeners_) listener->close();

@@ -4,8 +4,10 @@
 
 #include <array>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "auth/change_feed.h"
@@ -34,6 +36,9 @@ class Worker final : public WorkerServices {
 
   // apply hands a reloaded config to the worker: new connections use it, live ones keep
   // theirs. |listeners| matches the running listeners one for one. Any thread.
+  // apply_backend_health hands a round of the periodic backend check (server name,
+  // reachable) to this worker's pool. Any thread.
+  void apply_backend_health(std::vector<std::pair<std::string, bool>> results);
   void apply(std::shared_ptr<const config::Config> config, std::vector<ListenerRuntime> listeners,
              std::vector<BackendServer> backends);
 

@@ -10,11 +10,13 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 import unittest
 
-from harness import (Mosquitto, Redis, broker_connections, connack_code, connect_packet,
+from harness import (Mosquitto, Redis, broker_connections, connack_code, connect_packet, free_port,
                      read_exactly, read_packet, wait_until)
 from mtls_util import MtlsProxy, MtlsTest, authctl, tls_client_context
+from ops_util import http_request, parse_exposition, value
 
 V311, V5 = 4, 5
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -29,7 +31,8 @@ class ScaleoutProxy(MtlsProxy):
     `balance`/`proxy_protocol` under `backend:`."""
 
     def __init__(self, workdir, pki, redis, backends, listener_proxy_protocol=None,
-                 trusted_proxies=(), balance=None, backend_proxy_protocol=None, **kwargs):
+                 trusted_proxies=(), balance=None, backend_proxy_protocol=None,
+                 health_check=None, **kwargs):
         super().__init__(workdir, pki, redis, backends, **kwargs)
         with open(self.config_path) as f:
             lines = f.read().split("\n")
@@ -45,12 +48,15 @@ class ScaleoutProxy(MtlsProxy):
                     out.append(f"  balance: {balance}")
                 if backend_proxy_protocol:
                     out.append(f"  proxy_protocol: {backend_proxy_protocol}")
+                if health_check:
+                    out.append(f"  health_check: {health_check}")
         text = "\n".join(out)
         for wanted, needed in ((f"    proxy_protocol: {listener_proxy_protocol}",
                                 listener_proxy_protocol),
                                (f"  balance: {balance}", balance),
                                (f"  proxy_protocol: {backend_proxy_protocol}",
-                                backend_proxy_protocol)):
+                                backend_proxy_protocol),
+                               (f"  health_check: {health_check}", health_check)):
             if needed and text.count(wanted) < 1:
                 raise RuntimeError(f"ScaleoutProxy could not place '{wanted}' in the config")
         with open(self.config_path, "w") as f:
@@ -234,6 +240,41 @@ class BackendPoolTest(ScaleoutTest):
         later = [self.open_session(d) for d in devices[6:]]
         self.wait_counts([6, 0])
         self.assertEqual(len(later), 6)
+
+    def test_health_check_keeps_devices_off_a_dead_broker_until_it_is_back(self):
+        metrics_port = free_port()
+        self.start_scaleout([Mosquitto(self.workdir), Mosquitto(self.workdir)],
+                            balance="round_robin", workers=2,
+                            health_check="{interval: 200ms, timeout: 150ms}",
+                            extra_yaml=f"metrics: {{bind: \"127.0.0.1:{metrics_port}\"}}\n")
+        survivor, dead = self.backends
+
+        def failed_connects(backend):
+            _, body = http_request(metrics_port, "/metrics")
+            return value(parse_exposition(body), "mqtt_auth_proxy_backend_connect_failures_total",
+                         server=f"127.0.0.1:{backend.port}")
+
+        devices = [f"hc-{i}" for i in range(16)]
+        self.add_token_devices(devices)
+        dead.stop()
+        time.sleep(0.8)  # a few probe rounds
+        down = [self.open_session(d) for d in devices[:8]]
+        self.wait_counts([8, 0])
+        # Without the check each worker would have found out with a failed connect of its own.
+        self.assertEqual(failed_connects(dead), 0)
+        for session in down:
+            session.close()
+        self.wait_counts([0, 0])
+
+        dead.start()  # same port
+        time.sleep(0.8)
+        back = [self.open_session(d) for d in devices[8:]]
+        # Round robin again: both brokers get devices.
+        self.assertTrue(wait_until(lambda: sum(self.counts()) == 8 and min(self.counts()) >= 2),
+                        self.counts())
+        self.assertEqual(failed_connects(dead), 0)
+        for session in back:
+            session.close()
 
     def test_client_id_hash_keeps_a_device_on_one_backend(self):
         self.start_scaleout([Mosquitto(self.workdir), Mosquitto(self.workdir)],
