@@ -270,19 +270,34 @@ void encode_ack(const AckPacket& ack, ProtocolVersion version, std::vector<uint8
   if (with_properties) put_properties(ack.properties, out);
 }
 
-DecodeStatus decode_subscribe(std::span<const uint8_t> packet, ProtocolVersion version,
-                              SubscribePacket* out) {
+namespace {
+
+// open_filter_list: what SUBSCRIBE and UNSUBSCRIBE share before their filters: flags 0x2, a
+// non-zero packet identifier, then (MQTT 5) properties. |out_filters| is the rest.
+bool open_filter_list(std::span<const uint8_t> packet, PacketType type, ProtocolVersion version,
+                      uint16_t* out_packet_id, std::span<const uint8_t>* out_properties,
+                      std::span<const uint8_t>* out_filters) {
   FixedHeader header;
   std::span<const uint8_t> body;
-  if (!open_body(packet, PacketType::kSubscribe, 0x2, &header, &body)) {
-    return DecodeStatus::kMalformed;
-  }
-  SubscribePacket result;
+  if (!open_body(packet, type, 0x2, &header, &body)) return false;
   ByteReader reader(body);
-  if (!reader.read_u16(&result.packet_id) || result.packet_id == 0) return DecodeStatus::kMalformed;
-  if (is_v5(version) && !read_properties(&reader, &result.properties)) {
+  if (!reader.read_u16(out_packet_id) || *out_packet_id == 0) return false;
+  if (is_v5(version) && !read_properties(&reader, out_properties)) return false;
+  *out_filters = body.subspan(reader.position());
+  return true;
+}
+
+}  // namespace
+
+DecodeStatus decode_subscribe(std::span<const uint8_t> packet, ProtocolVersion version,
+                              SubscribePacket* out) {
+  SubscribePacket result;
+  std::span<const uint8_t> filters;
+  if (!open_filter_list(packet, PacketType::kSubscribe, version, &result.packet_id,
+                        &result.properties, &filters)) {
     return DecodeStatus::kMalformed;
   }
+  ByteReader reader(filters);
   while (!reader.empty()) {
     SubscriptionRequest request;
     if (!read_utf8(&reader, &request.filter) || request.filter.empty() ||
@@ -324,17 +339,13 @@ bool encode_subscribe(const SubscribePacket& subscribe, ProtocolVersion version,
 
 DecodeStatus decode_unsubscribe(std::span<const uint8_t> packet, ProtocolVersion version,
                                 UnsubscribePacket* out) {
-  FixedHeader header;
-  std::span<const uint8_t> body;
-  if (!open_body(packet, PacketType::kUnsubscribe, 0x2, &header, &body)) {
-    return DecodeStatus::kMalformed;
-  }
   UnsubscribePacket result;
-  ByteReader reader(body);
-  if (!reader.read_u16(&result.packet_id) || result.packet_id == 0) return DecodeStatus::kMalformed;
-  if (is_v5(version) && !read_properties(&reader, &result.properties)) {
+  std::span<const uint8_t> filters;
+  if (!open_filter_list(packet, PacketType::kUnsubscribe, version, &result.packet_id,
+                        &result.properties, &filters)) {
     return DecodeStatus::kMalformed;
   }
+  ByteReader reader(filters);
   while (!reader.empty()) {
     std::string_view filter;
     if (!read_utf8(&reader, &filter) || filter.empty()) return DecodeStatus::kMalformed;

@@ -4,15 +4,10 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "proxy/tls_context.h"
+
 namespace proxy {
 namespace {
-
-std::string last_ssl_error() {
-  char buf[256];
-  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-  ERR_clear_error();
-  return buf;
-}
 
 bool is_ip_literal(const std::string& text) {
   in6_addr address;
@@ -31,15 +26,8 @@ BackendPeerName backend_peer_name(std::string_view server_name, std::string_view
 
 std::shared_ptr<const BackendTlsContext> BackendTlsContext::create(const config::BackendTls& tls,
                                                                    std::string* out_error) {
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) {
-    *out_error = "SSL_CTX_new: " + last_ssl_error();
-    return nullptr;
-  }
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
-  // Smaller per-connection footprint: release read/write buffers while idle.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  bssl::UniquePtr<SSL_CTX> ctx = new_ssl_ctx(TLS_client_method(), out_error);
+  if (!ctx) return nullptr;
   // The CA is loaded even with verify: false, so a wrong path fails the same way either way.
   if (!SSL_CTX_load_verify_locations(ctx.get(), tls.ca_file.c_str(), nullptr)) {
     *out_error = tls.ca_file + ": " + last_ssl_error();

@@ -8,7 +8,6 @@
 #include <cstdio>
 
 namespace proxy {
-namespace {
 
 std::string last_ssl_error() {
   char buf[256];
@@ -16,6 +15,21 @@ std::string last_ssl_error() {
   ERR_clear_error();
   return buf;
 }
+
+bssl::UniquePtr<SSL_CTX> new_ssl_ctx(const SSL_METHOD* method, std::string* out_error) {
+  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(method));
+  if (!ctx) {
+    *out_error = "SSL_CTX_new: " + last_ssl_error();
+    return nullptr;
+  }
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
+  // Smaller per-connection footprint: release read/write buffers while idle.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  return ctx;
+}
+
+namespace {
 
 std::string hex_lower(const uint8_t* data, size_t len) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -99,15 +113,8 @@ int peer_certificate_slot() {
 std::shared_ptr<const TlsContext> TlsContext::create(const config::ListenerConfig& listener,
                                                      std::string* out_error) {
   const config::TlsSettings& tls = listener.tls;
-  bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) {
-    *out_error = "SSL_CTX_new: " + last_ssl_error();
-    return nullptr;
-  }
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
-  // Smaller per-connection footprint: release read/write buffers while idle.
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+  bssl::UniquePtr<SSL_CTX> ctx = new_ssl_ctx(TLS_server_method(), out_error);
+  if (!ctx) return nullptr;
   if (!SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str())) {
     *out_error = tls.cert_file + ": " + last_ssl_error();
     return nullptr;

@@ -29,6 +29,14 @@ class TlsContext {
   config::CertIdentity cert_identity_ = config::CertIdentity::kFingerprint;
 };
 
+// new_ssl_ctx: an SSL_CTX for |method| (server or client) with what every context of the
+// proxy shares: TLS 1.2 to 1.3, and record buffers released while a connection is idle.
+// Null with *out_error on failure.
+bssl::UniquePtr<SSL_CTX> new_ssl_ctx(const SSL_METHOD* method, std::string* out_error);
+
+// last_ssl_error: BoringSSL's text for the oldest queued error; clears the queue.
+std::string last_ssl_error();
+
 // peer_certificate_slot: the SSL ex_data index under which the verify callback stores the
 // facts of a verified client leaf (an auth::PeerCertificate owned by the connection).
 int peer_certificate_slot();

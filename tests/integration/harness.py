@@ -77,12 +77,10 @@ def closed_port():
     return types.SimpleNamespace(port=free_port())
 
 
-class RecordingBroker:
-    """A fake MQTT broker on loopback: records each connection's bytes, answers every CONNECT
-    with CONNACK 0 (in the CONNECT's protocol version), and ignores everything else. Shows
-    exactly what the proxy forwards."""
-
-    name = "recording-broker"
+class LoopbackServer:
+    """A test peer listening on a free loopback port: start() runs the accept loop in a
+    thread, and each accepted connection goes to _accepted (by default: _serve(conn) on a
+    thread of its own). Has the start/stop/log of a harness process."""
 
     def __init__(self):
         self._server = socket.create_server(("127.0.0.1", 0))
@@ -90,10 +88,8 @@ class RecordingBroker:
         # under a thread about to accept would let it accept on whatever socket reuses the fd.
         self._server.settimeout(0.1)
         self.port = self._server.getsockname()[1]
-        self.connections = queue.Queue()  # one bytearray per accepted connection, growing
         self._stopping = threading.Event()
         self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self._accept_thread.start()
 
     def _accept_loop(self):
         while not self._stopping.is_set():
@@ -103,9 +99,43 @@ class RecordingBroker:
                 continue
             except OSError:
                 return
-            received = bytearray()
-            self.connections.put(received)
-            threading.Thread(target=self._serve, args=(conn, received), daemon=True).start()
+            self._accepted(conn)
+
+    def _accepted(self, conn):
+        threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def start(self):
+        if not self._accept_thread.is_alive():
+            self._accept_thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        if self._accept_thread.is_alive():
+            self._accept_thread.join()
+        self._server.close()
+
+    def log(self):
+        return ""
+
+
+class RecordingBroker(LoopbackServer):
+    """A fake MQTT broker on loopback: records each connection's bytes, answers every CONNECT
+    with CONNACK 0 (in the CONNECT's protocol version), and ignores everything else. Shows
+    exactly what the proxy forwards. Accepts from construction on."""
+
+    name = "recording-broker"
+
+    def __init__(self):
+        super().__init__()
+        self.connections = queue.Queue()  # one bytearray per accepted connection, growing
+        self.start()
+
+    def _accepted(self, conn):
+        # Queued here, in accept order, not by the serving thread.
+        received = bytearray()
+        self.connections.put(received)
+        threading.Thread(target=self._serve, args=(conn, received), daemon=True).start()
 
     def _serve(self, conn, received):
         with conn:
@@ -126,17 +156,6 @@ class RecordingBroker:
             return self.connections.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"the broker got no connection within {timeout}s") from None
-
-    def start(self):
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        self._accept_thread.join()
-        self._server.close()
-
-    def log(self):
-        return ""
 
 
 class Process:

@@ -25,18 +25,13 @@ def mosquitto_hash(secret, iterations=101):
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-class Admin(harness.Process):
-    """mqtt-auth-admin reading the proxy's YAML with an `admin:` section appended."""
+class AdminProcess(harness.Process):
+    """mqtt-auth-admin --config |config_path|, whose `admin.bind` is 127.0.0.1:|port|."""
 
-    def __init__(self, workdir, pki, redis, tokens):
-        self.port = harness.free_port()
-        token_lines = "".join(f"    - {{name: {name}, hash: \"{mosquitto_hash(value)}\"}}\n"
-                              for name, value in tokens.items())
-        extra = (f"admin:\n  bind: \"127.0.0.1:{self.port}\"\n  ca_dir: {pki.dir}\n"
-                 f"  tokens:\n{token_lines}")
-        proxy = harness.Proxy(workdir, pki, redis, [harness.closed_port()], extra_yaml=extra)
-        self.config_path = proxy.config_path
-        super().__init__("admin", [ADMIN_BIN, "--config", self.config_path], workdir)
+    def __init__(self, workdir, config_path, port):
+        self.port = port
+        self.config_path = config_path
+        super().__init__("admin", [ADMIN_BIN, "--config", config_path], workdir)
 
     def start(self):
         super().start()
@@ -46,6 +41,20 @@ class Admin(harness.Process):
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
+
+
+class Admin(AdminProcess):
+    """mqtt-auth-admin reading the proxy's YAML with an `admin:` section appended. |redis|
+    needs only `.url` (redis:// or sentinel://)."""
+
+    def __init__(self, workdir, pki, redis, tokens):
+        port = harness.free_port()
+        token_lines = "".join(f"    - {{name: {name}, hash: \"{mosquitto_hash(value)}\"}}\n"
+                              for name, value in tokens.items())
+        extra = (f"admin:\n  bind: \"127.0.0.1:{port}\"\n  ca_dir: {pki.dir}\n"
+                 f"  tokens:\n{token_lines}")
+        proxy = harness.Proxy(workdir, pki, redis, [harness.closed_port()], extra_yaml=extra)
+        super().__init__(workdir, proxy.config_path, port)
 
 
 def start_admin(test, tokens=None):

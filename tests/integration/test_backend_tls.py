@@ -5,21 +5,18 @@ client certificate or no TLS at all is a failed backend (failover to the next se
 CONNACK 3 / 0x88); the outbound PROXY header precedes the ClientHello in clear; a bad CA
 file stops start-up and reload."""
 import os
-import queue
 import signal
 import socket
 import ssl
-import struct
 import subprocess
-import threading
 import time
 import unittest
 
 from harness import (AUTHCTL_BIN, Mosquitto, Process, Redis, connect_packet, free_port,
-                     read_exactly, read_packet, wait_port, wait_until)
-from mtls_util import OpensslCa, authctl
+                     wait_port)
+from mtls_util import OpensslCa
 from ops_util import http_request, parse_exposition, value
-from test_scaleout import ScaleoutProxy, ScaleoutTest, parse_v2
+from test_scaleout import ProxyProtocolBroker, ScaleoutProxy, ScaleoutTest
 
 V311, V5 = 4, 5
 SERVER_UNAVAILABLE = {V311: 3, V5: 0x88}
@@ -82,68 +79,6 @@ class SilentBroker:
         return self
 
     def stop(self):
-        self._server.close()
-
-    def log(self):
-        return ""
-
-
-class ProxyProtocolTlsBroker:
-    """Reads a PROXY v2 header in clear, then is the TLS server (Python's ssl, OpenSSL) with
-    the broker certificate; reads one MQTT packet, answers CONNACK 0 and hands
-    (parsed header, packet, TLS version) to the test."""
-
-    name = "proxy-protocol-tls-broker"
-
-    def __init__(self, pki):
-        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self._context.load_cert_chain(pki.server_cert, pki.server_key)
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.1)
-        self.port = self._server.getsockname()[1]
-        self.received = queue.Queue()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
-
-    def _accept_loop(self):
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        conn.settimeout(10)
-        try:
-            fixed = read_exactly(conn, 16)
-            header = parse_v2(fixed + read_exactly(conn, struct.unpack("!H", fixed[14:16])[0]))
-            tls = self._context.wrap_socket(conn, server_side=True)
-            with tls:
-                packet = read_packet(tls)
-                tls.sendall(b"\x20\x02\x00\x00")
-                self.received.put((header, packet, tls.version()))
-                while tls.recv(4096):
-                    pass
-        except (AssertionError, OSError, ValueError, IndexError) as e:
-            self.received.put((e, b"", None))
-            conn.close()
-
-    def next(self, timeout=5.0):
-        try:
-            return self.received.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"the broker got nothing within {timeout}s") from None
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        self._thread.join()
         self._server.close()
 
     def log(self):
@@ -324,7 +259,9 @@ class FailoverTest(BackendTlsTest):
 
 class ProxyProtocolTest(BackendTlsTest):
     def test_proxy_v2_header_in_clear_before_the_client_hello(self):
-        broker = ProxyProtocolTlsBroker(self.broker_pki)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.broker_pki.server_cert, self.broker_pki.server_key)
+        broker = ProxyProtocolBroker("v2", tls_context=context)
         self.start_tls_stack([broker], backend_tls_yaml(self.broker_pki.ca),
                              backend_proxy_protocol="v2")
         session = self.raw(port=self.proxy.token_port)

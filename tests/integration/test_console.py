@@ -21,13 +21,12 @@ import zipfile
 import paho.mqtt.client as paho
 
 import harness
-from test_admin_api import mosquitto_hash
+from test_admin_api import AdminProcess, mosquitto_hash
 
 CHROMIUM = "/usr/bin/chromium"
 CONSOLE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "console"))
 CONSOLE_SCRIPT = os.path.join(CONSOLE_DIR, "console.test.js")
 PLAYWRIGHT = os.path.join(CONSOLE_DIR, "node_modules", "playwright-core")
-ADMIN_BIN = os.path.join(harness.BIN_DIR, "mqtt-auth-admin")
 TOKEN = "console-admin-token-0123456789"
 STEP_TIMEOUT = 45.0
 KICK_DEADLINE = 1.0
@@ -44,23 +43,6 @@ MISSING = [what for what, present in [
     ("node", shutil.which("node") is not None),
     (PLAYWRIGHT + " (npm ci --prefix tests/console)", os.path.isdir(PLAYWRIGHT)),
 ] if not present]
-
-
-class Admin(harness.Process):
-    """mqtt-auth-admin reading the proxy's own YAML (so both use the same Redis)."""
-
-    def __init__(self, workdir, config_path, port):
-        self.port = port
-        super().__init__("admin", [ADMIN_BIN, "--config", config_path], workdir)
-
-    def start(self):
-        super().start()
-        harness.wait_port(self.port, proc=self.proc)
-        return self
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
 
 class ConsoleStep:
@@ -144,7 +126,7 @@ class ConsoleTest(harness.IntegrationTest):
                       f"  tokens:\n    - {{name: console, hash: \"{mosquitto_hash(TOKEN)}\"}}\n")
         self.proxy = self.started(harness.Proxy(self.workdir, self.pki, self.redis, [self.broker],
                                                 extra_yaml=admin_yaml))
-        self.admin = self.started(Admin(self.workdir, self.proxy.config_path, admin_port))
+        self.admin = self.started(AdminProcess(self.workdir, self.proxy.config_path, admin_port))
         self.out_dir = os.path.join(self.workdir, "browser")
         os.makedirs(self.out_dir)
 

@@ -9,34 +9,13 @@ import unittest
 
 import harness
 from harness import AUTHCTL_BIN, IntegrationTest, wait_until
-from test_admin_api import ADMIN_BIN, TOKEN, call, mosquitto_hash
+from test_admin_api import TOKEN, Admin, call
 from test_sentinel import RedisNode, Sentinel, SentinelUrl
 
 
 def authctl_env(url, *args, env=None):
     return subprocess.run([AUTHCTL_BIN, "--redis", url, *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=30)
-
-
-class SentinelAdmin(harness.Process):
-    """mqtt-auth-admin whose config names the sentinels, not a Redis node."""
-
-    def __init__(self, workdir, pki, url):
-        self.port = harness.free_port()
-        extra = (f"admin:\n  bind: \"127.0.0.1:{self.port}\"\n  ca_dir: {pki.dir}\n"
-                 f"  tokens:\n    - {{name: ops, hash: \"{mosquitto_hash(TOKEN)}\"}}\n")
-        redis = type("Url", (), {"url": url})()
-        proxy = harness.Proxy(workdir, pki, redis, [harness.closed_port()], extra_yaml=extra)
-        super().__init__("admin", [ADMIN_BIN, "--config", proxy.config_path], workdir)
-
-    def start(self):
-        super().start()
-        harness.wait_port(self.port, proc=self.proc)
-        return self
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
 
 
 class CtlThroughSentinelTest(IntegrationTest):
@@ -96,7 +75,8 @@ class CtlThroughSentinelTest(IntegrationTest):
         self.assertEqual(out.returncode, 0, out.stderr)
 
     def test_admin_api_writes_to_the_master_the_sentinels_name(self):
-        admin = self.started(SentinelAdmin(self.workdir, self.pki, self.url))
+        admin = self.started(Admin(self.workdir, self.pki, type("Url", (), {"url": self.url})(),
+                                   {"ops": TOKEN}))
         status, body, _ = call(admin, "POST", "/api/devices",
                                {"id": "dev-a", "username": "ua"})
         self.assertEqual(status, 201, body)

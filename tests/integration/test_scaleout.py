@@ -9,14 +9,13 @@ import re
 import socket
 import struct
 import subprocess
-import threading
 import time
 import unittest
 
-from harness import (Mosquitto, Redis, broker_connections, connack_code, connect_packet, free_port,
+from harness import (LoopbackServer, Mosquitto, Redis, broker_connections, connack_code, connect_packet, free_port,
                      read_exactly, read_packet, wait_until)
 from mtls_util import MtlsProxy, MtlsTest, authctl, tls_client_context
-from ops_util import http_request, parse_exposition, value
+from ops_util import http_request, parse_exposition, value as metric_value
 
 V311, V5 = 4, 5
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -126,29 +125,19 @@ def parse_v2(header):
     return result
 
 
-class ProxyProtocolBroker:
+class ProxyProtocolBroker(LoopbackServer):
     """A raw TCP "broker": reads a PROXY header of |version| then one MQTT packet, answers
-    CONNACK 20 02 00 00, and hands (parsed header, packet) to the test."""
+    CONNACK 20 02 00 00, and hands (parsed header, packet) to the test. With |tls_context|
+    (a server-side ssl.SSLContext) the header is read in clear and the rest is TLS, as
+    backend.tls with backend.proxy_protocol sends it; the test then gets
+    (parsed header, packet, TLS version)."""
 
-    def __init__(self, version):
+    def __init__(self, version, tls_context=None):
+        super().__init__()
         self.version = version
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._server.settimeout(0.1)
-        self.port = self._server.getsockname()[1]
+        self._tls_context = tls_context
         self.received = queue.Queue()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.name = f"proxy-protocol-{version}-broker"
-
-    def _accept_loop(self):
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._server.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _read_header(self, conn):
         if self.version == "v1":
@@ -163,35 +152,27 @@ class ProxyProtocolBroker:
         return parse_v2(fixed + read_exactly(conn, struct.unpack("!H", fixed[14:16])[0]))
 
     def _serve(self, conn):
-        with conn:
-            conn.settimeout(10)
-            try:
-                header = self._read_header(conn)
+        conn.settimeout(10)
+        try:
+            header = self._read_header(conn)
+            if self._tls_context:
+                conn = self._tls_context.wrap_socket(conn, server_side=True)
+            with conn:
                 packet = read_packet(conn)
                 conn.sendall(b"\x20\x02\x00\x00")
-                self.received.put((header, packet))
+                self.received.put((header, packet, conn.version()) if self._tls_context
+                                  else (header, packet))
                 while conn.recv(4096):
                     pass
-            except (AssertionError, OSError, ValueError, IndexError) as e:
-                self.received.put((e, b""))
+        except (AssertionError, OSError, ValueError, IndexError) as e:
+            self.received.put((e, b"", None) if self._tls_context else (e, b""))
+            conn.close()
 
     def next(self, timeout=5.0):
         try:
             return self.received.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(f"the broker got nothing within {timeout}s") from None
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self._stopping.set()
-        self._thread.join()
-        self._server.close()
-
-    def log(self):
-        return ""
 
 
 # ---- tests ---------------------------------------------------------------------------------
@@ -251,7 +232,7 @@ class BackendPoolTest(ScaleoutTest):
 
         def failed_connects(backend):
             _, body = http_request(metrics_port, "/metrics")
-            return value(parse_exposition(body), "mqtt_auth_proxy_backend_connect_failures_total",
+            return metric_value(parse_exposition(body), "mqtt_auth_proxy_backend_connect_failures_total",
                          server=f"127.0.0.1:{backend.port}")
 
         devices = [f"hc-{i}" for i in range(16)]
